@@ -1,0 +1,6 @@
+"""Import every model so Base.metadata is complete (Alembic, tests)."""
+from trainer.audit import AuditLog  # noqa: F401
+from trainer.auth.models import Unit, User, supervisor_units  # noqa: F401
+from trainer.laws.models import Article, Chapter, Law, LawChange  # noqa: F401
+from trainer.study.models import Course, Module, ModuleProgress  # noqa: F401
+from trainer.db import Base  # noqa: F401

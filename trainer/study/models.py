@@ -1,0 +1,58 @@
+"""Courses, their modules, and each user's reading progress."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.db import Base, utcnow
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="law")  # law | practice
+    law_short_title: Mapped[str | None] = mapped_column(String(64))  # follows the current version of this law
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.ordinal", cascade="all, delete-orphan")
+
+
+class Module(Base):
+    __tablename__ = "modules"
+    __table_args__ = (UniqueConstraint("course_id", "ordinal", name="uq_modules_course_ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # preamble | chapter | page
+    chapter_title: Mapped[str | None] = mapped_column(String(128))  # for kind=chapter
+    body: Mapped[str | None] = mapped_column(Text)  # Markdown, for kind=page
+    sources: Mapped[str] = mapped_column(Text, default="[]")
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+
+    @property
+    def source_list(self) -> list[str]:
+        return json.loads(self.sources or "[]")
+
+
+class ModuleProgress(Base):
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("user_id", "module_id", name="uq_module_progress_user_module"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+    first_visited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_visited_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    studied_at: Mapped[datetime | None] = mapped_column()
