@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 
+import os
+
 from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. Wiring only: no database work, no I/O beyond reading the instance folder."""
-    app = Flask(__name__, instance_relative_config=True)
+    # TRAINER_INSTANCE_PATH moves the instance folder (database, SECRET_KEY, config.py) elsewhere.
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("TRAINER_INSTANCE_PATH") or None)
     from trainer.config import load_config
     load_config(app, test_config)
 

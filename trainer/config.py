@@ -34,7 +34,7 @@ def load_config(app, test_config: dict | None) -> None:
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         for key, value in os.environ.items():
-            if key.startswith("TRAINER_") and key != "TRAINER_TEST_DATABASE_URL":
+            if key.startswith("TRAINER_") and key not in ("TRAINER_TEST_DATABASE_URL", "TRAINER_INSTANCE_PATH"):
                 app.config[key[len("TRAINER_"):]] = value if key.endswith("_URL") else _coerce(value)
         if not app.config.get("SECRET_KEY"):
             key_file = Path(app.instance_path) / "SECRET_KEY"
