@@ -22,6 +22,7 @@ users_cli = AppGroup("users", help="账号")
 laws_cli = AppGroup("laws", help="法律文本库")
 study_cli = AppGroup("study", help="课程与学习模块")
 demo_cli = AppGroup("demo", help="演示数据")
+banks_cli = AppGroup("banks", help="题库")
 
 
 @db_cli.command("upgrade")
@@ -161,6 +162,66 @@ def demo_clear() -> None:
     click.echo(json.dumps(counts, ensure_ascii=False))
 
 
+@banks_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="最后一行输出 JSON 汇总")
+def banks_validate(paths: tuple[str, ...], as_json: bool) -> None:
+    """Check bank files against the law library (default: question_banks/*.yaml)."""
+    from trainer.banks.bankfile import summary
+    from trainer.banks.services import bank_files, load_and_validate
+    files = bank_files(list(paths))
+    banks, issues = load_and_validate(db.session, files)
+    for issue in issues:
+        click.echo(f"{'错误' if issue.level == 'error' else '警告'} {issue}")
+    errors = sum(1 for i in issues if i.level == "error")
+    warnings = len(issues) - errors
+    counts = summary(banks)
+    for slug, per_type in counts.items():
+        click.echo(f"{slug}: " + "，".join(f"{t} {n}" for t, n in per_type.items()) + f"，共 {sum(per_type.values())} 题")
+    click.echo(f"{len(files)} 个文件：{errors} 个错误，{warnings} 个警告。")
+    if as_json:
+        click.echo(json.dumps({"errors": errors, "warnings": warnings, "banks": counts}, ensure_ascii=False))
+    if errors:
+        sys.exit(1)
+
+
+@banks_cli.command("import")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def banks_import(paths: tuple[str, ...]) -> None:
+    """Import bank files (idempotent by stable key); files with errors are skipped."""
+    from trainer.banks.services import bank_files, import_files
+    results, issues = import_files(db.session, bank_files(list(paths)))
+    db.session.commit()
+    for issue in issues:
+        if issue.level == "error":
+            click.echo(f"错误 {issue}", err=True)
+    for slug, c in results.items():
+        click.echo(f"{slug}：新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}")
+    if any(i.level == "error" for i in issues):
+        sys.exit(1)
+
+
+@banks_cli.command("export")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="输出文件（默认标准输出）")
+def banks_export(slug: str, output: str | None) -> None:
+    """Export a bank in the YAML bank format."""
+    from sqlalchemy import select
+
+    from trainer.banks.bankfile import dump_bank
+    from trainer.banks.models import Bank
+    from trainer.banks.services import export_bank
+    bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
+    if bank is None:
+        _fail(f"题库 {slug} 不存在。")
+    text = dump_bank(export_bank(db.session, bank))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"已导出到 {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, laws_cli, study_cli, demo_cli):
+    for group in (db_cli, users_cli, laws_cli, study_cli, demo_cli, banks_cli):
         app.cli.add_command(group)

@@ -4,3 +4,4 @@ from trainer.auth.models import Unit, User, supervisor_units  # noqa: F401
 from trainer.laws.models import Article, Chapter, Law, LawChange  # noqa: F401
 from trainer.study.models import Course, Module, ModuleProgress  # noqa: F401
 from trainer.db import Base  # noqa: F401
+from trainer.banks.models import Bank, Citation, Question, QuestionReview  # noqa: F401,E402

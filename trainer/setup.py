@@ -35,6 +35,14 @@ def main() -> int:
                 results.append(import_law(db.session, read_file(path.name, path.read_bytes()),
                                           source=f"文件：{path.name}"))
         sync_courses(db.session)
+        from trainer.banks.services import bank_files, import_files
+        bank_results, issues = import_files(db.session, bank_files())
+        for issue in issues:
+            if issue.level == "error":
+                print(f"题库错误 {issue}", file=sys.stderr)
+        added = sum(c["created"] + c["updated"] for c in bank_results.values())
+        total = sum(sum(c.values()) for c in bank_results.values())
+        print(f"题库：{len(bank_results)} 个，共 {total} 题" + (f"（本次新增或更新 {added} 题）" if added else "（无变化）"))
         changed = [r for r in results if r.action != "unchanged"]
         for r in changed:
             print(r.message)

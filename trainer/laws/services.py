@@ -125,6 +125,8 @@ def import_law(db: Session, parsed: ParsedLaw, *, source: str, effective_date: s
             db.add(LawChange(law_id=law.id, previous_law_id=current.id, article_number=n, change=kind))
     audit.record(db, actor_id, "law.new_version", "law", law.id, title=law.title, previous=current.id,
                  **{k: len(v) for k, v in changes.items()})
+    from trainer.banks.services import flag_for_law_changes
+    flag_for_law_changes(db, law.short_title, changes["changed"] + changes["removed"], actor_id)
     db.flush()
     return ImportResult(law, "new_version", changes)
 
