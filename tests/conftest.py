@@ -16,7 +16,7 @@ from trainer import create_app, db  # noqa: E402
 from trainer.migrate import upgrade  # noqa: E402
 
 SHARED_LAWS = Path(__file__).resolve().parents[2] / "shared" / "laws"
-PASSWORD = "Passw0rd!"
+from support import PASSWORD  # noqa: E402
 
 
 def pytest_addoption(parser):

@@ -14,6 +14,7 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024 + 64 * 1024  # 10 MB uploads plus form overhead
+    WTF_I18N_ENABLED = False  # use WTForms' own zh translations (trainer.forms.Form), no Flask-Babel
     WTF_CSRF_TIME_LIMIT = None  # tokens bound to the session; exams can run for hours
     BOOTSTRAP_SERVE_LOCAL = True
     LOGIN_MAX_FAILURES = 5

@@ -42,6 +42,8 @@ def is_safe_next(target: str | None) -> bool:
     """Only local paths are allowed as a post-login redirect."""
     if not target:
         return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
         and "\\" not in target

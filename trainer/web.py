@@ -14,11 +14,12 @@ from trainer.extensions import login_manager
 def register_web(app: Flask) -> None:
     from trainer.admin.views import bp as admin_bp
     from trainer.auth.views import bp as auth_bp
+    from trainer.banks.views import bp as banks_bp
     from trainer.laws.views import bp as laws_bp
     from trainer.study.views import bp as study_bp
     from trainer.supervisor.views import bp as supervisor_bp
 
-    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp):
+    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader
@@ -49,6 +50,14 @@ def register_web(app: Flask) -> None:
             return f"{minutes} 分钟"
         return f"{minutes // 60} 小时 {minutes % 60} 分钟"
 
+    @app.template_global()
+    def url_with(**changes) -> str:
+        """The current URL with some query arguments replaced (pagination, sorting)."""
+        from flask import url_for
+        args = request.args.to_dict()
+        args.update({k: v for k, v in changes.items()})
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+
     @app.after_request
     def _headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -66,5 +75,6 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(400, _error(400, "请求有误", "请求格式不正确，请返回重试。"))
     app.register_error_handler(403, _error(403, "无权访问", "您没有权限访问此页面。"))
     app.register_error_handler(404, _error(404, "页面不存在", "您要找的页面不存在，可能链接有误或内容已删除。"))
+    app.register_error_handler(500, _error(500, "系统错误", "服务器处理请求时出错，请稍后重试；如果反复出现，请联系管理员。"))
     app.register_error_handler(413, _error(413, "文件过大", "上传的文件超过 10 MB 上限。"))
     app.register_error_handler(CSRFError, _error(400, "页面已过期", "表单已过期或来源不明，请刷新页面后重试。"))

@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('needs_review', sa.Boolean(), nullable=False),
+    sa.Column('is_promoted', sa.Boolean(), nullable=False),
     sa.Column('review_note', sa.Text(), nullable=True),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(), nullable=True),

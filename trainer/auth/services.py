@@ -1,6 +1,7 @@
 """Account operations. Services take a session and plain data, flush, and never commit."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,7 +43,7 @@ def authenticate(db: Session, login: str, password: str, *, max_failures: int = 
         check_password_hash(_DUMMY_HASH, password)
         return LoginResult(None, generic)
     if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         return LoginResult(None, f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员。")
     if not user.password_hash or not check_password_hash(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -114,13 +115,9 @@ def update_user(db: Session, actor: User, user: User, *, name: str, role: str, u
                 phone: str | None, active: bool, supervised_unit_ids: list[int]) -> User:
     name = name.strip()
     _validate_user_fields(db, user.login, name, role, unit_id, exclude_id=user.id)
-    if user.id == actor.id and (role != user.role or not active):
-        raise AccountError("不能修改自己的角色或停用自己的账号。")
-    if user.role == "admin" and (role != "admin" or not active):
-        others = db.scalar(select(func.count()).select_from(User).where(
-            User.role == "admin", User.active.is_(True), User.id != user.id))
-        if not others:
-            raise AccountError("系统至少需要保留一名启用的管理员。")
+    if user.id == actor.id and not active:
+        raise AccountError("不能停用自己的账号。")
+    _check_role_change(db, actor, user, role if active else "inactive")
     old_role, old_active = user.role, user.active
     old_scope = sorted(u.id for u in user.supervised_units)
     user.name, user.role, user.unit_id, user.phone, user.active = name, role, unit_id, phone or None, active
@@ -133,6 +130,20 @@ def update_user(db: Session, actor: User, user: User, *, name: str, role: str, u
         audit.record(db, actor.id, "user.activate" if active else "user.deactivate", "user", user.id)
     db.flush()
     return user
+
+
+def _check_role_change(db: Session, actor: User | None, user: User, new_role: str, row: int | None = None) -> None:
+    """Nobody changes their own role, and one active administrator always remains."""
+    where = f"第{row}行：" if row else ""
+    if new_role == user.role:
+        return
+    if actor is not None and user.id == actor.id:
+        raise AccountError(f"{where}不能修改自己的角色。")
+    if user.role == "admin" and user.active:
+        others = db.scalar(select(func.count()).select_from(User).where(
+            User.role == "admin", User.active.is_(True), User.id != user.id))
+        if not others:
+            raise AccountError(f"{where}系统至少需要保留一名启用的管理员。")
 
 
 def reset_password(db: Session, actor: User, user: User, new_password: str) -> None:
@@ -244,9 +255,13 @@ def apply_roster(db: Session, actor: User | None, rows, default_password: str) -
                                                                         row.phone or None)
             if changed:
                 if user.role != row.role:
+                    _check_role_change(db, actor, user, row.role, row=row.row)
                     audit.record(db, actor.id if actor else None, "user.role", "user", user.id,
                                  old_role=user.role, new_role=row.role, via="roster")
+                    if row.role != "supervisor":
+                        user.supervised_units = []
                 user.name, user.unit_id, user.role, user.phone = row.name, unit.id, row.role, row.phone or None
+                db.flush()
                 updated += 1
     db.flush()
     return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}

@@ -233,6 +233,12 @@ def load_bank(text: str, filename: str, *, strict: bool = True) -> tuple[BankSpe
                     questions=tuple(questions)), issues
 
 
+def load_question(raw: dict, bank: str) -> tuple[QuestionSpec | None, list[Issue]]:
+    """Check one question given as a mapping in the bank format (e.g. from the web editor)."""
+    issues: list[Issue] = []
+    return _load_question(raw, 1, bank, issues), issues
+
+
 def _load_question(raw: Any, index: int, bank: str, issues: list[Issue]) -> QuestionSpec | None:
     if not isinstance(raw, dict):
         issues.append(Issue("error", bank, f"第{index}题", "试题应为一个映射（key、type、stem……）"))

@@ -56,6 +56,7 @@ class Question(Base):
     source: Mapped[str] = mapped_column(String(16), default="curated")
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)  # a cited article changed
+    is_promoted: Mapped[bool] = mapped_column(Boolean, default=False)  # a generated question allowed in exams
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column()
@@ -96,7 +97,8 @@ class Question(Base):
 
     @property
     def is_usable_in_exams(self) -> bool:
-        return self.is_latest and self.status == "published" and not self.needs_review and self.source != "generated"
+        return (self.is_latest and self.status == "published" and not self.needs_review
+                and (self.source != "generated" or self.is_promoted))
 
 
 class Citation(Base):

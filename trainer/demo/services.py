@@ -14,7 +14,8 @@ def seed(db: Session) -> dict[str, int]:
     units = {u.name: u for u in db.scalars(select(Unit))}
     for order, (name, kind, parent) in enumerate(data.UNITS):
         if name not in units:
-            unit = Unit(name=name, kind=kind, parent_id=units[parent].id if parent else None, sort_order=order)
+            unit = Unit(name=name, kind=kind, parent_id=units[parent].id if parent else None, sort_order=order,
+                        is_demo=True)
             db.add(unit)
             db.flush()
             units[name] = unit
@@ -28,7 +29,7 @@ def seed(db: Session) -> dict[str, int]:
         if login in existing:
             return None
         user = User(login=login, name=name, unit_id=units[unit].id, role=role, password_hash=pw,
-                    must_change_password=False)
+                    must_change_password=False, is_demo=True)
         db.add(user)
         created += 1
         return user
@@ -45,18 +46,18 @@ def seed(db: Session) -> dict[str, int]:
 
 
 def clear(db: Session) -> dict[str, int]:
-    """Remove the demo people and units (and their progress, through cascades)."""
-    logins = [p[0] for p in data.staff_people()] + [s[0] for s in data.SUPERVISORS] + [data.ADMIN[0]]
-    n = db.scalar(select(func.count()).select_from(User).where(User.login.in_(logins)))
-    for user in db.scalars(select(User).where(User.login.in_(logins))):
+    """Remove what `seed` created (flagged is_demo), never accounts or units that existed before."""
+    users = list(db.scalars(select(User).where(User.is_demo.is_(True))))
+    for user in users:
         user.supervised_units = []
     db.flush()
-    db.execute(delete(User).where(User.login.in_(logins)))
+    db.execute(delete(User).where(User.is_demo.is_(True)))
+    removed_units = 0
     for name, _, _ in reversed(data.UNITS):
-        unit = db.scalar(select(Unit).where(Unit.name == name))
+        unit = db.scalar(select(Unit).where(Unit.name == name, Unit.is_demo.is_(True)))
         if unit is not None and not db.scalar(select(func.count()).select_from(User).where(User.unit_id == unit.id)) \
                 and not db.scalar(select(func.count()).select_from(Unit).where(Unit.parent_id == unit.id)):
             db.delete(unit)
             db.flush()
-    db.flush()
-    return {"users_removed": n}
+            removed_units += 1
+    return {"users_removed": len(users), "units_removed": removed_units}

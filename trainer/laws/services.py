@@ -60,23 +60,37 @@ class ImportResult:
                 f"删除 {len(c.get('removed', []))} 条；旧版本已保留为历史版本。")
 
 
+_EFFECTIVE = re.compile(r"自(\d{4})年(\d{1,2})月(\d{1,2})日起施行")
+
+
+def effective_date_from_history(history) -> date | None:
+    """"自2021年7月15日起施行" in the last history line that names one."""
+    for _, event in reversed(history or []):
+        m = _EFFECTIVE.search(event or "")
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return None
+
+
 def _build(parsed: ParsedLaw, source: str, effective: str | None, status: str) -> Law:
     if not parsed.articles:
         raise LawError("文件中没有找到任何条文。")
     law = Law(title=parsed.title, short_title=short_title_of(parsed.title),
-              version_date=_to_date(parsed.version_date), effective_date=_to_date(effective),
+              version_date=_to_date(parsed.version_date),
+              effective_date=_to_date(effective) or effective_date_from_history(parsed.history),
               status=status, source=source[:255], history=json.dumps(parsed.history, ensure_ascii=False),
               preamble=parsed.preamble or None)
-    chapters: dict[tuple[str | None, str], Chapter] = {}
+    # A new chapter starts whenever the heading changes from one article to the next: titles such as
+    # 第一章 一般规定 repeat across the 编 of a code, and the data package does not name the 编.
+    chapter, last_key = None, None
     for art in parsed.articles:
-        chapter = None
-        if art.chapter:
-            key = (art.part, art.chapter)
-            chapter = chapters.get(key)
-            if chapter is None:
-                chapter = Chapter(ordinal=len(chapters) + 1, title=art.chapter, part=art.part)
-                chapters[key] = chapter
-                law.chapters.append(chapter)
+        key = (art.part, art.chapter)
+        if not art.chapter:
+            chapter = None
+        elif key != last_key:
+            chapter = Chapter(ordinal=len(law.chapters) + 1, title=art.chapter, part=art.part)
+            law.chapters.append(chapter)
+        last_key = key
         law.articles.append(Article(number=art.number, label=art.label, text=art.text, section=art.section,
                                     chapter=chapter))
     return law
@@ -98,6 +112,9 @@ def import_law(db: Session, parsed: ParsedLaw, *, source: str, effective_date: s
             return ImportResult(same, "preamble_added")
         return ImportResult(same, "unchanged")
     current = db.scalar(select(Law).where(Law.title == parsed.title, Law.status == "current"))
+    if current is not None and version is None:
+        raise LawError(f"文件中没有找到版本日期（通过或修订日期），无法判断它是否为《{current.short_title}》的新版本，"
+                       "未导入。")
     if current is not None and current.version_date and version and version < current.version_date:
         law = _build(parsed, source, effective_date, "superseded")
         db.add(law)

@@ -34,7 +34,9 @@ class Module(Base):
     ordinal: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))  # preamble | chapter | page
+    part_title: Mapped[str | None] = mapped_column(String(128))  # the 编, for laws that have parts
     chapter_title: Mapped[str | None] = mapped_column(String(128))  # for kind=chapter
+    chapter_ordinal: Mapped[int | None] = mapped_column(Integer)  # its chapter in the current law version
     body: Mapped[str | None] = mapped_column(Text)  # Markdown, for kind=page
     sources: Mapped[str] = mapped_column(Text, default="[]")
 

@@ -33,6 +33,8 @@ class ModuleSpec:
     chapter_title: str | None = None
     body: str | None = None
     sources: tuple[str, ...] = ()
+    part_title: str | None = None
+    chapter_ordinal: int | None = None
 
 
 def read_page(path: Path) -> tuple[dict, str]:
@@ -59,19 +61,31 @@ def law_specs(law: Law) -> list[ModuleSpec]:
     if law.preamble:
         specs.append(ModuleSpec("序言", "preamble"))
     for ch in law.chapters:
-        specs.append(ModuleSpec(ch.title, "chapter", chapter_title=ch.title))
+        title = f"{ch.part} · {ch.title}" if ch.part else ch.title
+        specs.append(ModuleSpec(title, "chapter", chapter_title=ch.title, part_title=ch.part,
+                                chapter_ordinal=ch.ordinal))
     if not law.chapters:
         specs.append(ModuleSpec("全文", "chapter", chapter_title=None))
     return specs
 
 
+def _keys(items) -> list[tuple]:
+    """Stable identity of a module across law versions: kind, 编, 章 title (or page title), and which
+    occurrence of that title it is (a code with parts repeats 第一章 一般规定 in several 编)."""
+    seen: dict[tuple, int] = {}
+    out = []
+    for m in items:
+        base = (m.kind, m.part_title, m.chapter_title if m.kind != "page" else m.title)
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base + (seen[base],))
+    return out
+
+
 def _sync_modules(db: Session, course: Course, specs: list[ModuleSpec]) -> None:
-    existing = {(m.kind, m.chapter_title if m.kind != "page" else m.title): m for m in course.modules}
-    wanted_keys = []
-    for spec in specs:
-        key = (spec.kind, spec.chapter_title if spec.kind != "page" else spec.title)
-        wanted_keys.append(key)
-    current_keys = [(m.kind, m.chapter_title if m.kind != "page" else m.title) for m in course.modules]
+    modules = sorted(course.modules, key=lambda m: m.ordinal)
+    current_keys = _keys(modules)
+    existing = dict(zip(current_keys, modules))
+    wanted_keys = _keys(specs)
     # Move ordinals out of the way first so the unique (course, ordinal) constraint never trips.
     if current_keys != wanted_keys:
         for m in course.modules:
@@ -83,12 +97,14 @@ def _sync_modules(db: Session, course: Course, specs: list[ModuleSpec]) -> None:
             m = Module(course=course, ordinal=ordinal, title=spec.title, kind=spec.kind)
             db.add(m)
         m.ordinal, m.title, m.chapter_title = ordinal, spec.title, spec.chapter_title
+        m.part_title, m.chapter_ordinal = spec.part_title, spec.chapter_ordinal
         if spec.kind == "page":
             m.body = spec.body
             m.sources = json.dumps(list(spec.sources), ensure_ascii=False)
     for stale in existing.values():  # chapters that no longer exist keep no progress
         db.delete(stale)
     db.flush()
+    db.refresh(course, ["modules"])
 
 
 def sync_courses(db: Session, content_dir: Path = CONTENT_DIR) -> list[Course]:
@@ -135,8 +151,8 @@ def module_articles(db: Session, module: Module) -> list[Article]:
     if law is None:
         return []
     stmt = select(Article).where(Article.law_id == law.id).order_by(Article.number)
-    if module.chapter_title is not None:
-        stmt = stmt.join(Chapter, Article.chapter_id == Chapter.id).where(Chapter.title == module.chapter_title)
+    if module.chapter_ordinal is not None:
+        stmt = stmt.join(Chapter, Article.chapter_id == Chapter.id).where(Chapter.ordinal == module.chapter_ordinal)
     return list(db.scalars(stmt))
 
 
@@ -144,10 +160,10 @@ def module_for_article(db: Session, article: Article) -> Module | None:
     course = db.scalar(select(Course).where(Course.law_short_title == article.law.short_title))
     if course is None:
         return None
-    title = article.chapter.title if article.chapter else None
+    ordinal = article.chapter.ordinal if article.chapter else None
     return db.scalar(select(Module).where(Module.course_id == course.id, Module.kind == "chapter",
-                                          Module.chapter_title.is_(None) if title is None
-                                          else Module.chapter_title == title))
+                                          Module.chapter_ordinal.is_(None) if ordinal is None
+                                          else Module.chapter_ordinal == ordinal))
 
 
 # ---- progress --------------------------------------------------------------------------------------
