@@ -201,25 +201,44 @@ def banks_import(paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@banks_cli.command("generate")
+@click.argument("laws", nargs=-1)
+@click.option("--limit", type=int, default=None, help="每部法律最多生成的题数")
+def banks_generate(laws: tuple[str, ...], limit: int | None) -> None:
+    """Generate practice questions (blanks and single choice on time limits, amounts, counts) from law texts."""
+    from trainer.banks.transfer import GENERATED_PREFIX, TransferError, generate_for_law
+    for short in laws or tuple(GENERATED_PREFIX):
+        try:
+            bank, counts, _ = generate_for_law(db.session, short, limit=limit)
+        except TransferError as exc:
+            db.session.rollback()
+            _fail(str(exc))
+        click.echo(f"{bank.slug}：新增 {counts['created']}，更新 {counts['updated']}，未变 {counts['unchanged']}")
+    db.session.commit()
+
+
 @banks_cli.command("export")
 @click.argument("slug")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="输出文件（默认标准输出）")
-def banks_export(slug: str, output: str | None) -> None:
-    """Export a bank in the YAML bank format."""
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="输出文件（默认标准输出，仅 yaml）")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx", "xml"]), default="yaml",
+              help="yaml 题库文件、xlsx 模板格式或 Moodle xml")
+def banks_export(slug: str, output: str | None, fmt: str) -> None:
+    """Export a bank (YAML bank format, our Excel template, or Moodle XML)."""
     from sqlalchemy import select
 
-    from trainer.banks.bankfile import dump_bank
     from trainer.banks.models import Bank
-    from trainer.banks.services import export_bank
+    from trainer.banks.transfer import export
     bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
     if bank is None:
         _fail(f"题库 {slug} 不存在。")
-    text = dump_bank(export_bank(db.session, bank))
+    content, _, filename = export(db.session, bank, fmt)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        Path(output).write_bytes(content)
         click.echo(f"已导出到 {output}")
+    elif fmt == "yaml":
+        click.echo(content.decode("utf-8"), nl=False)
     else:
-        click.echo(text, nl=False)
+        _fail(f"{fmt} 格式请用 --output 指定文件，如 --output {filename}")
 
 
 def register_cli(app: Flask) -> None:

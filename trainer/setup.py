@@ -40,6 +40,10 @@ def main() -> int:
         for issue in issues:
             if issue.level == "error":
                 print(f"题库错误 {issue}", file=sys.stderr)
+        from trainer.banks.transfer import GENERATED_PREFIX, generate_for_law
+        for short in GENERATED_PREFIX:  # practice-only questions from the text of the four course laws
+            _, counts, _ = generate_for_law(db.session, short)
+            bank_results[f"generated-{short}"] = counts
         added = sum(c["created"] + c["updated"] for c in bank_results.values())
         total = sum(sum(c.values()) for c in bank_results.values())
         print(f"题库：{len(bank_results)} 个，共 {total} 题" + (f"（本次新增或更新 {added} 题）" if added else "（无变化）"))

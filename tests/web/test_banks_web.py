@@ -107,3 +107,68 @@ def test_banks_overview_counts(client, login, make_user, question):
     assert "网页测试题库" in page
     row = re.search(r"网页测试题库.*?</tr>", page, re.S).group(0)
     assert ">1<" in row
+
+
+def _xlsx_bytes() -> bytes:
+    import io
+
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["题型", "题干", "选项A", "选项B", "选项C", "答案", "解析", "法律", "条款"])
+    ws.append(["单选", "当场罚款时对公民的上限是？", "五十元", "二百元", "一千元", "B",
+               "依据《行政处罚法》第五十一条。", "行政处罚法", "51"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_upload_preview_then_confirm_imports_drafts(client, login, make_user, dbs):
+    """Uploading a bank shows a preview and writes nothing; confirming imports the questions as drafts."""
+    import io
+    login(make_user(role="admin"))
+    resp = client.post("/admin/banks/import", data={"bank_slug": "web-upload",
+                                                      "file": (io.BytesIO(_xlsx_bytes()), "题库.xlsx")},
+                       content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "校验通过" in html
+    assert dbs.scalar(select(Bank).where(Bank.slug == "web-upload")) is None
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]+)"', html).group(1)
+    resp = client.post("/admin/banks/import/confirm", data={"token": token, "filename": "题库.xlsx",
+                                                              "bank_slug": "web-upload", "title": "上传题库"})
+    assert resp.status_code == 302
+    bank = dbs.scalar(select(Bank).where(Bank.slug == "web-upload"))
+    assert bank.title == "上传题库"
+    assert [q.status for q in dbs.scalars(select(Question).where(Question.bank_id == bank.id))] == ["draft"]
+
+
+def test_upload_of_wrong_type_is_refused(client, login, make_user, dbs):
+    """A PNG named .xlsx gets a clear message and nothing is written."""
+    import io
+    login(make_user(role="admin"))
+    resp = client.post("/admin/banks/import", data={"bank_slug": "web-upload",
+                                                      "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 100),
+                                                               "题库.xlsx")},
+                       content_type="multipart/form-data")
+    assert "文件内容与扩展名不符" in resp.get_data(as_text=True)
+    assert dbs.scalar(select(Bank).where(Bank.slug == "web-upload")) is None
+
+
+@pytest.mark.parametrize("fmt,mime", [("yaml", "application/x-yaml"), ("xml", "application/xml"),
+                                      ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")])
+def test_export_downloads(client, login, make_user, question, fmt, mime):
+    """Each bank exports as YAML, Moodle XML and Excel."""
+    login(make_user(role="admin"))
+    resp = client.get(f"/admin/banks/{question.bank_id}/export/{fmt}")
+    assert resp.status_code == 200 and resp.mimetype == mime and len(resp.data) > 100
+
+
+def test_template_and_generate(client, login, make_user, dbs):
+    """The empty template downloads; generating from 行政强制法 creates practice-only questions."""
+    login(make_user(role="admin"))
+    assert client.get("/admin/banks/template.xlsx").data[:2] == b"PK"
+    resp = client.post("/admin/banks/generate", data={"law": "行政强制法", "limit": 10})
+    assert resp.status_code == 302
+    bank = dbs.scalar(select(Bank).where(Bank.slug == "generated-genxzqz"))
+    qs = dbs.scalars(select(Question).where(Question.bank_id == bank.id)).all()
+    assert len(qs) == 10 and all(q.source == "generated" for q in qs)

@@ -36,3 +36,10 @@ class BankUploadForm(FlaskForm):
 class GenerateForm(FlaskForm):
     law = SelectField("法律")
     limit = IntegerField("最多生成题数", default=60, validators=[NumberRange(1, 500, "应在 1–500 之间。")])
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
+    filename = HiddenField()
+    bank_slug = HiddenField()
+    title = StringField("新题库名称（导入到已有题库时不用填）", validators=[Optional(), Length(max=128)])

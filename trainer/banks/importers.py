@@ -452,7 +452,7 @@ def make_spec(key: str, *, qtype: str | None, stem: Any, options: list[Any] | No
 def _check_options(opts: tuple[str, ...], errors: list[str]) -> None:
     for i, option in enumerate(opts):
         if not option:
-            errors.append(f"选项{LETTERS[i]}为空")
+            errors.append(f"选项{LETTERS[i] if i < len(LETTERS) else i + 1}为空")
     if len(opts) < MIN_OPTIONS:
         errors.append(f"选项不足 {MIN_OPTIONS} 个")
     elif len(opts) > MAX_OPTIONS:

@@ -48,7 +48,7 @@ _FIELD_LINE = re.compile(r"^(?:【\s*(?P<a>%s)\s*】|(?P<b>%s)\s*[:：])\s*(?P<r
     ("|".join(n for names in _FIELDS.values() for n in names),) * 2))
 _KEY_MARK = re.compile(r"(?<![\dA-Za-z])[（(]?(\d{1,4})[)）]?(?:\s*[-－—~～至]\s*(\d{1,4}))?\s*[.．、:：]?\s*")
 _CHOICE_OR_JUDGE = re.compile(r"^(?:[A-Ha-h√×✓✗✔✘╳对错xX\s,，、]|正确|错误)+$")
-_KEY_PREFIX = re.compile(r"^([^\d:：]{1,12}?)\s*[:：]\s*(.*)$")
+_KEY_PREFIX = re.compile(r"^([^\d:：]{1,12}?)\s*(?:[:：]|\s(?=\d))\s*(.*)$")
 
 
 def _mark(letter: str) -> str:
@@ -233,7 +233,12 @@ class _Paper:
     def run(self) -> None:
         item: _Item | None = None
         section_type, fresh_section = None, True
+        body = self.lines[:next((i for i, line in enumerate(self.lines) if _KEY_HEADING.match(line)), None)]
+        started = not any(_section_type(line) for line in body)   # with headings, skip 注意事项 before the first
         for i, line in enumerate(self.lines):
+            if not started and not _section_type(line):
+                continue
+            started = True
             if _KEY_HEADING.match(line):
                 if self._starts_key(i, item):
                     self.continuous = len({it.number for it in self.items}) == len(self.items)
@@ -367,8 +372,12 @@ class _Paper:
         if stype is not None:
             self.hint, self.last_number = stype, None
             self.hint_seen[stype] = self.hint_seen.get(stype, 0) + 1
-            if _section_type(line) is not None:
-                return
+            if _section_type(line) is not None:       # a heading, maybe followed by answers on the same line
+                rest = re.sub(r"[（(][^）)]*[)）]", "", line)
+                digit = re.search(r"\d", rest)
+                if digit is None or self._multi(rest[digit.start():]) is None:
+                    return
+                line = rest[digit.start():]
         last = self.key[-1] if self.key else None
         e = _EXPLANATION.search(line)
         explanation = line[e.end():].strip() if e else None

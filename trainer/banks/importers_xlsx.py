@@ -64,9 +64,9 @@ def _header_key(value: Any) -> str | tuple[str, int] | None:
     return None
 
 
-def _find_header(rows: list[tuple]) -> tuple[int, dict] | None:
-    """(row index, {field: column}) of the first row naming a stem column plus another known column."""
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+def _find_header(rows: list[tuple[int, tuple]]) -> tuple[int, dict] | None:
+    """(index in rows, {field: column}) of the first row naming a stem column plus another known column."""
+    for i, (_, row) in enumerate(rows[:HEADER_SCAN_ROWS]):
         columns: dict = {}
         for col, value in enumerate(row):
             key = _header_key(value)
@@ -96,37 +96,40 @@ def parse_xlsx(data: bytes, key_prefix: str, start: int = 1) -> ImportPreview:
         raise UploadError("无法读取该 Excel 文件，请确认文件未损坏，用 Excel/WPS 另存为 .xlsx 后重新上传") from None
     preview = ImportPreview()
     try:
-        sheets = []
+        sheets, unread = [], []
         for ws in wb.worksheets:
             if any(word in ws.title.lower() for word in _SKIP_SHEETS):
                 continue
-            rows = []
-            for row in ws.iter_rows(values_only=True):
-                rows.append(row)
-                if len(rows) > MAX_ROWS:
-                    raise UploadError(f"工作表“{ws.title}”超过 {MAX_ROWS} 行，请拆分后上传")
+            rows = []              # (row number, values) of the non-empty rows
+            for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+                if any(clean_text(v) for v in values):
+                    rows.append((number, values))
+                    if len(rows) > MAX_ROWS:
+                        raise UploadError(f"工作表“{ws.title}”超过 {MAX_ROWS} 行，请拆分后上传")
             found = _find_header(rows)
             if found is not None:
-                sheets.append((ws.title, rows, *found))
+                sheets.append((ws.title, rows[found[0] + 1:], found[1]))
+            elif len(rows) > 1:
+                unread.append(ws.title)
     finally:
         wb.close()
     if not sheets:
         preview.errors.append("没有找到表头：表头行应包含“题干”“答案”“解析”等列（可下载导入模板参考）")
         return preview
-    data_sheets = [s for s in sheets if any(any(clean_text(v) for v in row) for row in s[1][s[2] + 1:])]
+    preview.errors += [f"工作表“{title}”没有找到表头（应包含“题干”列），未能读取；如该表不是试题，请删除后重新上传"
+                       for title in unread]
+    data_sheets = [s for s in sheets if s[1]]
     number = start
-    for title, rows, header_row, columns in data_sheets:
+    for title, rows, columns in data_sheets:
         sheet_type = type_from_text(title)      # None: each row's type is inferred from its content
         if "explanation" not in columns:
             preview.errors.append(f"工作表“{title}”缺少“解析”列（每道题都必须有解析）")
         prefix = f"工作表“{title}”" if len(data_sheets) > 1 else ""
-        for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
-            if not any(clean_text(v) for v in row):
-                continue
+        for row_number, row in rows:
             if len(preview.items) >= MAX_ITEMS:
                 preview.errors.append(f"试题超过 {MAX_ITEMS} 道，请拆分文件后上传")
                 return preview
-            ref = f"{prefix}第{offset}行"
+            ref = f"{prefix}第{row_number}行"
             spec, errors = _row_spec(row, columns, sheet_type, make_key(key_prefix, number))
             preview.items.append(ImportedItem(ref=ref, spec=spec, errors=[f"{ref}：{e}" for e in errors]))
             number += 1
@@ -166,17 +169,18 @@ def _row_spec(row: tuple, columns: dict, sheet_type: str | None, key: str) -> tu
 
 _EXAMPLES = [
     ["单选题", "违法事实确凿并有法定依据，对公民处以（ ）以下罚款的，可以当场作出行政处罚决定。",
-     "五十元", "一百元", "二百元", "五百元", "", "", "", "", "C",
+     "一百元", "二百元", "三千元", "", "", "", "", "", "B",
      "依据《行政处罚法》第五十一条，违法事实确凿并有法定依据，对公民处以二百元以下、对法人或者其他组织处以三千元以下"
-     "罚款或者警告的行政处罚的，可以当场作出行政处罚决定。", 1, "简易程序、罚款", "行政处罚法", "第五十一条", ""],
+     "罚款或者警告的行政处罚的，可以当场作出行政处罚决定。一百元是第六十八条规定的当场收缴罚款的数额，不要混淆。",
+     1, "简易程序、罚款", "行政处罚法", "第五十一条、第六十八条", ""],
     ["多选题", "违法事实确凿并有法定依据，依照《行政处罚法》第五十一条可以当场作出的行政处罚有（ ）。",
      "警告", "对公民处以二百元以下的罚款", "对法人或者其他组织处以三千元以下的罚款", "责令停产停业", "", "", "", "",
      "ABC", "依据《行政处罚法》第五十一条，当场处罚限于对公民处以二百元以下、对法人或者其他组织处以三千元以下罚款"
      "或者警告；责令停产停业不能当场作出。", 2, "简易程序", "行政处罚法", "第五十一条", ""],
-    ["判断题", "违法事实确凿并有法定依据，对法人处以五千元罚款的，执法人员可以当场作出行政处罚决定。",
+    ["判断题", "违法事实确凿并有法定依据，对法人或者其他组织处以罚款的，只有在二百元以下的，才可以当场作出行政处罚决定。",
      "", "", "", "", "", "", "", "", "错误",
-     "依据《行政处罚法》第五十一条，对法人或者其他组织只有处以三千元以下罚款或者警告的，才可以当场作出"
-     "行政处罚决定。", 1, "简易程序", "行政处罚法", "第五十一条", ""],
+     "依据《行政处罚法》第五十一条，对法人或者其他组织处以三千元以下罚款或者警告的，可以当场作出行政处罚决定；"
+     "二百元是对公民当场处以罚款的上限。", 1, "简易程序", "行政处罚法", "第五十一条", ""],
     ["填空题", "违法事实确凿并有法定依据，对公民处以____以下、对法人或者其他组织处以____以下罚款或者警告的"
      "行政处罚的，可以当场作出行政处罚决定。", "", "", "", "", "", "", "", "", "二百元/200元；三千元/3000元",
      "依据《行政处罚法》第五十一条，当场处罚的罚款上限对公民为二百元，对法人或者其他组织为三千元。",

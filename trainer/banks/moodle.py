@@ -207,6 +207,13 @@ def _tags(question: Any) -> tuple[list[str], dict[str, list[str]]]:
     return tags, special
 
 
+def _fraction(raw: str | None) -> float:
+    try:
+        return float(raw or 0)
+    except ValueError:
+        return 0.0
+
+
 def _read_question(question: Any, key: str) -> tuple[QuestionSpec | None, list[str]]:
     kind = question.get("type")
     errors: list[str] = []
@@ -219,7 +226,7 @@ def _read_question(question: Any, key: str) -> tuple[QuestionSpec | None, list[s
              "essay": "case"}.get(kind)
     if qtype is None:
         return None, [f"不支持的 Moodle 题型“{kind}”"]
-    answers = [(float(a.get("fraction", "0") or 0), _plain(a.findtext("text"), a.get("format", "html")))
+    answers = [(_fraction(a.get("fraction")), _plain(a.findtext("text"), a.get("format", "html")))
                for a in question.findall("answer")]
     if kind == "multichoice":
         options = [text for _, text in answers]

@@ -46,9 +46,13 @@ def _question_or_404(question_id: int) -> Question:
 @bp.route("/banks/")
 @require_role("admin")
 def banks():
+    from trainer.banks.forms import GenerateForm
     rows = list(db.session.scalars(select(Bank).order_by(Bank.slug)))
+    generate_form = GenerateForm()
+    generate_form.law.choices = [(law.short_title, law.short_title) for law in current_laws(db.session)]
     return render_template("banks/banks.html", banks=rows, counts=svc.bank_counts(db.session),
-                           flagged=svc.flagged_count(db.session), status_labels=STATUS_LABELS)
+                           flagged=svc.flagged_count(db.session), status_labels=STATUS_LABELS,
+                           generate_form=generate_form)
 
 
 @bp.route("/questions/")
@@ -160,3 +164,121 @@ def cited_text():
             label = f"《{c['law']}》第{int_to_cn_numeral(c['article'])}条"
         out.append({"label": label, "text": text or "（法规库中没有这一条）"})
     return jsonify(citations=out, errors=errors)
+
+
+# ---- import, export, generate ------------------------------------------------------------------------
+
+@bp.route("/banks/import", methods=["GET", "POST"])
+@require_role("admin")
+def import_upload():
+    """Upload a bank file: every question is checked and shown; nothing is written until confirmed."""
+    from flask import current_app
+
+    from trainer.admin import staging
+    from trainer.banks import transfer
+    from trainer.banks.forms import BankUploadForm, ConfirmImportForm
+    from trainer.uploads import UploadError
+    form = BankUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        name = upload.filename or ""
+        try:
+            preview = transfer.preview_upload(db.session, name, data, form.bank_slug.data.strip())
+        except (UploadError, transfer.TransferError) as exc:
+            flash(str(exc), "danger")
+            return render_template("banks/import.html", form=form)
+        token = ""
+        if preview.ok:
+            suffix = name.rsplit(".", 1)[-1].lower()
+            token = staging.stage(current_app.instance_path, data, suffix)
+        confirm = ConfirmImportForm(token=token, filename=name, bank_slug=form.bank_slug.data.strip())
+        return render_template("banks/import_preview.html", preview=preview, confirm=confirm)
+    return render_template("banks/import.html", form=form)
+
+
+@bp.route("/banks/import/confirm", methods=["POST"])
+@require_role("admin")
+def import_confirm():
+    from flask import current_app
+
+    from trainer.admin import staging
+    from trainer.banks import transfer
+    from trainer.banks.forms import ConfirmImportForm
+    from trainer.uploads import UploadError
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    name = form.filename.data or ""
+    suffix = name.rsplit(".", 1)[-1].lower()
+    data = staging.load(current_app.instance_path, form.token.data, suffix)
+    if data is None:
+        flash("预览已过期，请重新上传。", "warning")
+        return redirect(url_for("banks.import_upload"))
+    try:
+        preview = transfer.preview_upload(db.session, name, data, form.bank_slug.data)
+    except (UploadError, transfer.TransferError) as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("banks.import_upload"))
+    if not preview.ok:
+        flash("文件校验未通过，未写入任何数据。", "danger")
+        return render_template("banks/import_preview.html", preview=preview, confirm=form)
+    counts = transfer.confirm_upload(db.session, current_user.id, form.bank_slug.data, form.title.data or "",
+                                     None, preview.specs)
+    db.session.commit()
+    staging.discard(current_app.instance_path, form.token.data, suffix)
+    flash(f"已导入为草稿：新增 {counts['created']} 题，更新 {counts['updated']} 题，未变 {counts['unchanged']} 题。"
+          "请审核后发布。", "success")
+    bank = db.session.scalar(select(Bank).where(Bank.slug == form.bank_slug.data))
+    return redirect(url_for("banks.questions", bank=bank.id, status="draft"))
+
+
+@bp.route("/banks/<int:bank_id>/export/<fmt>")
+@require_role("admin")
+def export_bank(bank_id: int, fmt: str):
+    from io import BytesIO
+
+    from flask import send_file
+
+    from trainer.banks import transfer
+    bank = db.session.get(Bank, bank_id) or abort(404)
+    try:
+        content, mimetype, filename = transfer.export(db.session, bank, fmt)
+    except transfer.TransferError:
+        abort(404)
+    return send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+
+
+@bp.route("/banks/template.xlsx")
+@require_role("admin")
+def template():
+    from io import BytesIO
+
+    from flask import send_file
+
+    from trainer.banks.importers import build_template_xlsx
+    return send_file(BytesIO(build_template_xlsx()), as_attachment=True, download_name="题库导入模板.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/banks/generate", methods=["POST"])
+@require_role("admin")
+def generate():
+    from trainer.banks import transfer
+    from trainer.banks.forms import GenerateForm
+    form = GenerateForm()
+    form.law.choices = [(law.short_title, law.short_title) for law in current_laws(db.session)]
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("banks.banks"))
+    try:
+        bank, counts, _ = transfer.generate_for_law(db.session, form.law.data, limit=form.limit.data,
+                                                    actor_id=current_user.id)
+    except transfer.TransferError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("banks.banks"))
+    db.session.commit()
+    flash(f"《{form.law.data}》：生成练习题新增 {counts['created']} 题，更新 {counts['updated']} 题，未变 "
+          f"{counts['unchanged']} 题（仅用于练习，允许后方可用于考试）。", "success")
+    return redirect(url_for("banks.questions", bank=bank.id))
