@@ -20,6 +20,10 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     DISPLAY_TIMEZONE = "Asia/Shanghai"
+    PRACTICE_QUIZ_SIZE = 10       # questions per module quiz / practice set
+    PRACTICE_PASS_MARK = 0.8      # module quiz pass mark: the module counts as "tested"
+    PRACTICE_DAILY_SIZE = 10      # 每日一练
+    REVIEW_REMOVE_AFTER = 3       # right answers in a row in review that take a question out of the mistake book
 
 
 def _coerce(value: str):

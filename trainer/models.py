@@ -5,3 +5,5 @@ from trainer.laws.models import Article, Chapter, Law, LawChange  # noqa: F401
 from trainer.study.models import Course, Module, ModuleProgress  # noqa: F401
 from trainer.db import Base  # noqa: F401
 from trainer.banks.models import Bank, Citation, Question, QuestionReview  # noqa: F401,E402
+from trainer.practice.models import (ArticleStat, Favorite, PracticeCursor, PracticeItem,  # noqa: F401,E402
+                                     PracticeSession, ReviewCard)

@@ -15,11 +15,12 @@ def register_web(app: Flask) -> None:
     from trainer.admin.views import bp as admin_bp
     from trainer.auth.views import bp as auth_bp
     from trainer.banks.views import bp as banks_bp
+    from trainer.practice.views import bp as practice_bp
     from trainer.laws.views import bp as laws_bp
     from trainer.study.views import bp as study_bp
     from trainer.supervisor.views import bp as supervisor_bp
 
-    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp):
+    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp, practice_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader
@@ -29,6 +30,10 @@ def register_web(app: Flask) -> None:
             return db.session.get(User, int(user_id))
         except (TypeError, ValueError):
             return None
+
+    from trainer.banks.usage import register_answer_provider
+    from trainer.practice.services import answer_counts
+    register_answer_provider(answer_counts)
 
     tz = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
 
@@ -49,6 +54,9 @@ def register_web(app: Flask) -> None:
         if minutes < 60:
             return f"{minutes} 分钟"
         return f"{minutes // 60} 小时 {minutes % 60} 分钟"
+
+    from trainer.laws.parser import int_to_cn_numeral
+    app.add_template_global(int_to_cn_numeral, "cn")
 
     @app.template_global()
     def url_with(**changes) -> str:

@@ -553,7 +553,7 @@ def test_docx_full_paper():
     preview = parse_docx(make_docx(PAPER), "xzcf")
     assert preview.ok, preview.all_errors
     specs = preview.specs
-    assert [s.type for s in specs] == ["single", "single", "single", "multiple", "judge", "judge", "judge", "blank", "case"]
+    assert [s.type for s in specs] == ["single"] * 3 + ["multiple"] + ["judge"] * 3 + ["blank", "case"]
     assert [i.ref for i in preview.items][:4] == ["第1题（单项选择题）", "第2题（单项选择题）", "第3题（单项选择题）",
                                                  "第1题（多项选择题）"]
     assert specs[0].stem == "违法事实确凿并有法定依据，对公民处以（ ）以下罚款的，可以当场作出行政处罚决定。"
@@ -848,3 +848,32 @@ def test_docx_key_section_and_answers_on_one_line(key):
     preview = parse_docx(make_docx(lines), "x")
     assert preview.ok, preview.all_errors
     assert [s.answer for s in preview.specs] == ["B", "A", True, False]
+
+
+def test_docx_soft_line_breaks_and_full_width_numbers():
+    """A whole question in one paragraph with soft line breaks, numbered with full-width digits, is read."""
+    document = docx.Document()
+    document.add_paragraph("一、单项选择题")
+    paragraph = document.add_paragraph("１．对公民当场处罚的罚款上限是（ B ）。")
+    for text in ("A．一百元", "B．二百元", "解析：依据《行政处罚法》第五十一条。"):
+        run = paragraph.add_run()
+        run.add_break()
+        run.add_text(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    spec = only(parse_docx(buf.getvalue(), "x"))
+    assert (spec.options, spec.answer, spec.explanation) == (("一百元", "二百元"), "B", "依据《行政处罚法》第五十一条。")
+
+
+def test_docx_key_case_answer_with_numbered_points():
+    """A case answer in the key may run over several lines numbered （1）（2） without starting new entries."""
+    lines = ["一、案例分析题",
+             "1. 某公司违法事实确凿并有法定依据，执法人员拟当场给予警告。问：（1）能否当场处罚？（2）应当履行哪些程序？",
+             "解析：本题考查《行政处罚法》第五十一条、第五十二条。",
+             "参考答案",
+             "1. 答案要点如下：",
+             "（1）可以，对法人给予警告的，可以当场作出行政处罚决定。",
+             "（2）应当出示执法证件，填写预定格式、编有号码的行政处罚决定书，并当场交付当事人。"]
+    spec = only(parse_docx(make_docx(lines), "x"))
+    assert spec.answer.count("\n") == 2
+    assert spec.answer.startswith("答案要点如下：") and spec.answer.endswith("并当场交付当事人。")

@@ -115,8 +115,11 @@ def test_moodle_fraction(value, text):
 def test_truefalse_answers():
     """truefalse: the correct one of true/false has fraction 100."""
     false_q, true_q = questions(export_moodle_xml(SPECS[2:4], "c"))
-    assert [(a.findtext("text"), a.get("fraction")) for a in false_q.findall("answer")] == [("true", "0"), ("false", "100")]
-    assert [(a.findtext("text"), a.get("fraction")) for a in true_q.findall("answer")] == [("true", "100"), ("false", "0")]
+    def answers(q):
+        return [(a.findtext("text"), a.get("fraction")) for a in q.findall("answer")]
+
+    assert answers(false_q) == [("true", "0"), ("false", "100")]
+    assert answers(true_q) == [("true", "100"), ("false", "0")]
 
 
 def test_shortanswer_variants():

@@ -25,7 +25,6 @@ from trainer.banks.bankfile import (
     BLANK_RE, KEY_RE, MAX_OPTIONS, MIN_OPTIONS, Citation, QuestionSpec, ScoringPoint, cn_number,
 )
 from trainer.banks.types import LETTERS
-from trainer.laws.parser import int_to_cn_numeral
 
 __all__ = [
     "ImportPreview", "ImportedItem", "MAX_ITEMS", "TYPE_LABELS", "build_template_xlsx", "export_xlsx",
@@ -329,21 +328,6 @@ def parse_citations(law_text: Any, article_text: Any) -> tuple[tuple[Citation, .
     return tuple(dict.fromkeys(out)), errors
 
 
-def article_label(c: Citation) -> str:
-    if c.preamble:
-        return "序言"
-    return f"第{int_to_cn_numeral(c.article or 0)}条" + (f"第{int_to_cn_numeral(c.paragraph)}款" if c.paragraph else "")
-
-
-def format_citations(citations: tuple[Citation, ...]) -> tuple[str, str]:
-    """(法律, 条款) cells: "行政处罚法", "第五十一条、第五十二条第一款"; several laws as pairs split by "；"."""
-    if not citations:
-        return "", ""
-    if len({c.law for c in citations}) == 1:
-        return citations[0].law, "、".join(article_label(c) for c in citations)
-    return "；".join(c.law for c in citations), "；".join(article_label(c) for c in citations)
-
-
 # --------------------------------------------------------------------------- building a spec
 
 def infer_type(options: list, answer: Any, stem: str) -> str | None:
@@ -445,8 +429,8 @@ def make_spec(key: str, *, qtype: str | None, stem: Any, options: list[Any] | No
         return None, errors
     return QuestionSpec(key=key, type=qtype, stem=stem_text, options=opts, answer=value,
                         explanation=explanation_text, citations=tuple(citations),
-                        difficulty=difficulty_value, tags=parse_tags(tags), references=tuple(references), status="draft",
-                        scoring_points=points), []
+                        difficulty=difficulty_value, tags=parse_tags(tags), references=tuple(references),
+                        status="draft", scoring_points=points), []
 
 
 def _check_options(opts: tuple[str, ...], errors: list[str]) -> None:

@@ -24,8 +24,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from trainer.banks.importers import (
-    MAX_ITEMS, TYPE_LABELS, ImportedItem, ImportPreview, answer_letters, blank_answer, check_prefix, judge_value, make_key,
-    make_spec, parse_citations, type_from_text,
+    MAX_ITEMS, TYPE_LABELS, ImportedItem, ImportPreview, answer_letters, blank_answer, check_prefix, judge_value,
+    make_key, make_spec, parse_citations, type_from_text,
 )
 from trainer.laws.parser import int_to_cn_numeral
 from trainer.uploads import UploadError, check_upload
@@ -88,6 +88,7 @@ class _Numbering:
     def __init__(self, doc) -> None:
         self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
         self.counts: dict[str, dict[int, int]] = {}
+        self.by_style: dict[str | None, object] = {}
         try:
             root = doc.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
@@ -108,18 +109,20 @@ class _Numbering:
             if ref is not None:
                 self.levels[num.get(qn("w:numId"))] = abstract.get(ref.get(val), {})
 
-    @staticmethod
-    def _num_pr(paragraph: Paragraph):
+    def _num_pr(self, paragraph: Paragraph):
+        """The paragraph's own numbering, else its style's (looked up once per style: it is slow)."""
         ppr = paragraph._p.pPr
         if ppr is not None and ppr.numPr is not None:
             return ppr.numPr
-        style = paragraph.style
-        while style is not None:
-            sppr = style.element.pPr
-            if sppr is not None and sppr.numPr is not None:
-                return sppr.numPr
-            style = style.base_style
-        return None
+        style_id = ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else None
+        if style_id not in self.by_style:
+            style, found = paragraph.style, None
+            while style is not None and found is None:
+                sppr = style.element.pPr
+                found = sppr.numPr if sppr is not None else None
+                style = style.base_style
+            self.by_style[style_id] = found
+        return self.by_style[style_id]
 
     def label(self, paragraph: Paragraph) -> str:
         num_pr = self._num_pr(paragraph) if self.levels else None
@@ -199,7 +202,7 @@ class _KeyEntry:
     number: int
     answer: list[str]
     explanation: list[str] = field(default_factory=list)
-    text: bool = False        # a blank / case answer that may continue on the next lines
+    text: str = ""            # numbering style of a blank / case answer that may continue on the next lines
 
 
 def _section_type(line: str) -> str | None:
@@ -228,6 +231,7 @@ class _Paper:
         self.hint_seen: dict[str, int] = {}
         self.seq, self.last_number = 0, None
         self.continuous = True
+        self.index: dict[tuple[int | None, int], _Item] = {}
 
     # ---- items
     def run(self) -> None:
@@ -268,16 +272,19 @@ class _Paper:
 
     def _starts_key(self, i: int, item: _Item | None) -> bool:
         """Whether the 参考答案 / 答案： line ``i`` starts the answer key rather than labelling the answer of
-        ``item``: yes when the next line is clearly a key line; no for an unanswered case question (its
-        reference answer follows); otherwise a bare heading is a key, a labelled one only before a numbered line."""
+        ``item``: yes when the next line is clearly a key line; a bare 参考答案 is a key unless plain text follows
+        in an unanswered case question; a labelled one (参考答案：) only before a numbered line, and never
+        in an unanswered case question."""
         line, nxt = self.lines[i], self._next(i)
         prefix = _KEY_PREFIX.match(nxt)
         if item is None or not nxt or _section_type(nxt) or self._multi(nxt) or (
                 prefix and type_from_text(prefix.group(1))):
             return True
-        if item.qtype == "case" and not item.answer:
-            return False
-        return not re.search(r"[:：】\]]$", line) or bool(_ITEM_DOT.match(nxt) or _ITEM_PAREN.match(nxt))
+        numbered = bool(_ITEM_DOT.match(nxt) or _ITEM_PAREN.match(nxt))
+        open_case = item.qtype == "case" and not item.answer
+        if re.search(r"[:：】\]]$", line):                  # 参考答案： / 【答案】 labels the answer that follows
+            return numbered and not open_case
+        return numbered or not open_case
 
     def _stem_text(self, item: _Item, text: str) -> None:
         if item.qtype in (None, "choice", "single", "multiple") and not item.options:
@@ -332,15 +339,17 @@ class _Paper:
 
     # ---- answer key
     def _target(self, number: int) -> _Item | None:
+        if not self.index:
+            self.index = {(None if self.continuous else it.section, it.number): it for it in reversed(self.items)}
         if self.continuous:
-            return next((it for it in self.items if it.number == number), None)
+            return self.index.get((None, number))
         if self.hint is not None:
             sections = [s for s, t in enumerate(self.sections) if t == self.hint]
             occurrence = self.hint_seen.get(self.hint, 1) - 1
             section = sections[min(occurrence, len(sections) - 1)] if sections else -1
         else:
             section = self.seq
-        return next((it for it in self.items if it.section == section and it.number == number), None)
+        return self.index.get((section, number))
 
     def _multi(self, line: str) -> list[tuple[int, int, str]] | None:
         marks = list(_KEY_MARK.finditer(line))
@@ -354,7 +363,7 @@ class _Paper:
             out.append((int(m.group(1)), int(m.group(2) or m.group(1)), segment))
         return out
 
-    def _add(self, number: int, answer: str, text: bool = False) -> _KeyEntry:
+    def _add(self, number: int, answer: str, text: str = "") -> _KeyEntry:
         if self.hint is None and self.last_number is not None and number <= self.last_number:
             self.seq += 1
         self.last_number = number
@@ -384,13 +393,13 @@ class _Paper:
         line = line[:e.start()].strip() if e else line
         if line:
             entries = self._multi(line)
-            single = _ITEM_DOT.match(line) or _ITEM_PAREN.match(line)
+            style = "dot" if _ITEM_DOT.match(line) else "paren" if _ITEM_PAREN.match(line) else ""
             if entries is not None:
                 for first, last_n, segment in entries:
                     self._range(first, last_n, segment)
-            elif single:
-                rest = _ANSWER.sub(r"\1", single.group(2).strip())
-                self._add(int(single.group(1)), rest, text=True)
+            elif style and not (last is not None and last.text and last.text != style and not last.explanation):
+                single = (_ITEM_DOT if style == "dot" else _ITEM_PAREN).match(line)
+                self._add(int(single.group(1)), _ANSWER.sub(r"\1", single.group(2).strip()), text=style)
             elif last is not None and last.text and not last.explanation:
                 last.answer.append(line)
             elif last is not None and last.explanation:

@@ -16,12 +16,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from trainer.banks.bankfile import QuestionSpec
+from trainer.banks.bankfile import Citation, QuestionSpec
 from trainer.banks.importers import (
-    MAX_ITEMS, ImportedItem, ImportPreview, check_prefix, clean_text, format_blank_answer, format_citations,
-    format_scoring, make_key, make_spec, nfkc, parse_citations, type_from_text,
+    MAX_ITEMS, ImportedItem, ImportPreview, check_prefix, clean_text, format_blank_answer, format_scoring, make_key,
+    make_spec, nfkc, parse_citations, type_from_text,
 )
+from trainer.banks.importers_docx import split_options
 from trainer.banks.types import LETTERS
+from trainer.laws.parser import int_to_cn_numeral
 from trainer.uploads import UploadError, check_upload
 
 __all__ = ["HEADERS", "build_template_xlsx", "export_xlsx", "parse_xlsx"]
@@ -79,7 +81,6 @@ def _find_header(rows: list[tuple[int, tuple]]) -> tuple[int, dict] | None:
 
 def _split_options(text: str) -> list[str]:
     """One cell holding all options: one per line, or "A.罚款 B.警告 C.没收"."""
-    from trainer.banks.importers_docx import split_options
     lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) > 1:
         return [re.sub(r"^\s*(?:[（(]\s*[A-H]\s*[)）]|[A-H]\s*[.．、:：])\s*", "", line).strip() for line in lines]
@@ -225,12 +226,13 @@ def _workbook(rows: list[list[Any]]) -> bytes:
     ws = wb.active
     ws.title = "试题"
     ws.append(HEADERS)
-    for row in rows:
-        ws.append([_safe(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r, row in enumerate(rows, 2):
+        for c, value in enumerate(row, 1):
+            cell = ws.cell(row=r, column=c, value=_safe(value))
+            if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"          # text, never a formula
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = wrap
     fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), fill
@@ -241,7 +243,7 @@ def _workbook(rows: list[list[Any]]) -> bytes:
     validation = DataValidation(type="list", formula1='"' + ",".join(TYPE_NAMES.values()) + '"', allow_blank=True)
     validation.showErrorMessage = False      # other spellings (单选、简答…) are accepted too
     ws.add_data_validation(validation)
-    validation.add(f"A2:A{max(ws.max_row, 1000)}")
+    validation.add(f"A2:A{max(len(rows) + 1, 1000)}")
     notes = wb.create_sheet("填写说明")
     notes.append(["列", "填写说明"])
     for item in _INSTRUCTIONS:
@@ -261,6 +263,21 @@ def _workbook(rows: list[list[Any]]) -> bytes:
 def build_template_xlsx() -> bytes:
     """Our template: sheet 试题 (headers + one example per type) and sheet 填写说明."""
     return _workbook([list(row) for row in _EXAMPLES])
+
+
+def article_label(c: Citation) -> str:
+    if c.preamble:
+        return "序言"
+    return f"第{int_to_cn_numeral(c.article or 0)}条" + (f"第{int_to_cn_numeral(c.paragraph)}款" if c.paragraph else "")
+
+
+def format_citations(citations: tuple[Citation, ...]) -> tuple[str, str]:
+    """(法律, 条款) cells: "行政处罚法", "第五十一条、第五十二条第一款"; several laws as pairs split by "；"."""
+    if not citations:
+        return "", ""
+    if len({c.law for c in citations}) == 1:
+        return citations[0].law, "、".join(article_label(c) for c in citations)
+    return "；".join(c.law for c in citations), "；".join(article_label(c) for c in citations)
 
 
 def _answer_cell(q: QuestionSpec) -> str:

@@ -24,7 +24,8 @@ _ANSWER_PROVIDERS: list = []
 
 
 def register_answer_provider(fn) -> None:
-    _ANSWER_PROVIDERS.append(fn)
+    if fn not in _ANSWER_PROVIDERS:
+        _ANSWER_PROVIDERS.append(fn)
 
 
 def usage_for(db: Session, question_ids: list[int]) -> dict[int, Usage]:

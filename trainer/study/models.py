@@ -39,8 +39,13 @@ class Module(Base):
     chapter_ordinal: Mapped[int | None] = mapped_column(Integer)  # its chapter in the current law version
     body: Mapped[str | None] = mapped_column(Text)  # Markdown, for kind=page
     sources: Mapped[str] = mapped_column(Text, default="[]")
+    quiz_tags: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")  # pages: questions with these tags make its quiz
 
     course: Mapped[Course] = relationship(back_populates="modules")
+
+    @property
+    def quiz_tag_list(self) -> list[str]:
+        return json.loads(self.quiz_tags or "[]")
 
     @property
     def source_list(self) -> list[str]:
@@ -58,3 +63,5 @@ class ModuleProgress(Base):
     first_visited_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_visited_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     studied_at: Mapped[datetime | None] = mapped_column()
+    tested_at: Mapped[datetime | None] = mapped_column()  # first module quiz at or above the pass mark
+    best_score: Mapped[float | None] = mapped_column()

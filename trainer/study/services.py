@@ -35,6 +35,7 @@ class ModuleSpec:
     sources: tuple[str, ...] = ()
     part_title: str | None = None
     chapter_ordinal: int | None = None
+    quiz_tags: tuple[str, ...] = ()
 
 
 def read_page(path: Path) -> tuple[dict, str]:
@@ -52,7 +53,8 @@ def practice_specs(content_dir: Path = CONTENT_DIR) -> list[ModuleSpec]:
         meta, body = read_page(path)
         pages.append((meta.get("order", 99), path.name, ModuleSpec(
             title=meta.get("title") or path.stem, kind="page", body=body,
-            sources=tuple(str(s) for s in meta.get("sources", [])))))
+            sources=tuple(str(s) for s in meta.get("sources", [])),
+            quiz_tags=tuple(str(t) for t in meta.get("quiz_tags", [])))))
     return [spec for _, _, spec in sorted(pages, key=lambda p: (p[0], p[1]))]
 
 
@@ -101,6 +103,7 @@ def _sync_modules(db: Session, course: Course, specs: list[ModuleSpec]) -> None:
         if spec.kind == "page":
             m.body = spec.body
             m.sources = json.dumps(list(spec.sources), ensure_ascii=False)
+            m.quiz_tags = json.dumps(list(spec.quiz_tags), ensure_ascii=False)
     for stale in existing.values():  # chapters that no longer exist keep no progress
         db.delete(stale)
     db.flush()

@@ -31,10 +31,15 @@ def _markdown(text: str | None) -> Markup:
 def home():
     if current_user.role == "supervisor":
         return redirect(url_for("supervisor.overview"))
+    from trainer.practice import services as practice
     courses = services.list_courses(db.session)
+    series = practice.accuracy_by_day(db.session, current_user.id, days=30)
     return render_template("study/home.html", courses=courses,
                            progress=services.course_progress(db.session, current_user.id),
-                           resume=services.continue_module(db.session, current_user.id))
+                           resume=services.continue_module(db.session, current_user.id),
+                           due=practice.due_count(db.session, current_user.id),
+                           streak=practice.daily_streak(db.session, current_user.id),
+                           series=series, practised=sum(a for _, a, _ in series))
 
 
 @bp.route("/courses/")
@@ -62,8 +67,11 @@ def module(course_key: str, ordinal: int):
     db.session.commit()
     modules = course.modules
     idx = modules.index(module)
+    law = services.course_law(db.session, course)
+    from trainer.practice.services import article_mastery
     return render_template(
-        "study/module.html", course=course, module=module, law=services.course_law(db.session, course),
+        "study/module.html", course=course, module=module, law=law,
+        mastery=article_mastery(db.session, current_user.id, law.short_title) if law else {},
         articles=services.module_articles(db.session, module),
         progress=services.user_progress(db.session, current_user.id).get(module.id),
         prev=modules[idx - 1] if idx > 0 else None, next=modules[idx + 1] if idx + 1 < len(modules) else None)

@@ -1,0 +1,532 @@
+"""Practice operations: start a quiz of any mode, record answers with immediate feedback, keep the mistake book
+(FSRS), favourites, article statistics and sequential cursors. Services flush; callers commit."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from trainer.auth.models import User
+from trainer.banks.models import TYPE_LABELS, Bank, Citation, Question
+from trainer.banks.types import ResponseError, display_to_canonical, get_type
+from trainer.db import utcnow
+from trainer.laws.models import Article, Chapter, Law
+from trainer.practice import scheduling
+from trainer.practice.models import (ArticleStat, Favorite, PracticeCursor, PracticeItem, PracticeSession,
+                                     ReviewCard)
+from trainer.practice.selection import Candidate, filter_candidates, mix_daily, pick, shuffle_for
+from trainer.study.models import Module, ModuleProgress
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+RECENT_KEEP = 10
+
+
+class PracticeError(ValueError):
+    """A request that cannot be honoured; str() is a Chinese message. Nothing is recorded."""
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _naive(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+# ---- which questions ---------------------------------------------------------------------------------
+
+def practice_pool():
+    """Latest published, auto-graded questions not withdrawn for review (generated ones included: practice)."""
+    return (Question.is_latest.is_(True), Question.status == "published", Question.needs_review.is_(False),
+            Question.type != "case")
+
+
+def module_condition(db: Session, module: Module):
+    course = module.course
+    if module.kind == "page":
+        tags = module.quiz_tag_list
+        if not tags:
+            return None
+        bank_ids = select(Bank.id).where(Bank.course_key == course.title)
+        return and_(Question.bank_id.in_(bank_ids),
+                    or_(*[Question.tags.contains(json.dumps(t, ensure_ascii=False), autoescape=True) for t in tags]))
+    law = course.law_short_title
+    if module.kind == "preamble":
+        cited = select(Citation.question_id).where(Citation.law_short_title == law, Citation.is_preamble.is_(True))
+    else:
+        numbers = select(Article.number).join(Law).join(Chapter, Article.chapter_id == Chapter.id, isouter=True) \
+            .where(Law.short_title == law, Law.status == "current")
+        if module.chapter_ordinal is not None:
+            numbers = numbers.where(Chapter.ordinal == module.chapter_ordinal)
+        cited = select(Citation.question_id).where(Citation.law_short_title == law,
+                                                   Citation.article_number.in_(numbers))
+    return Question.id.in_(cited)
+
+
+def candidates(db: Session, user_id: int, *conditions) -> list[Candidate]:
+    rows = db.execute(select(Question.id, Question.key, Question.type, Question.difficulty)
+                      .where(*practice_pool(), *conditions)).all()
+    if not rows:
+        return []
+    seen = dict((key, (n, last)) for key, n, last in db.execute(
+        select(PracticeItem.question_key, func.count(), func.max(PracticeItem.answered_at))
+        .where(PracticeItem.user_id == user_id, PracticeItem.answered_at.is_not(None))
+        .group_by(PracticeItem.question_key)))
+    return [Candidate(question_id=qid, key=key, times_answered=seen.get(key, (0, None))[0],
+                      last_answered_at=seen.get(key, (0, None))[1], type=qtype, difficulty=diff)
+            for qid, key, qtype, diff in rows]
+
+
+# ---- starting sessions -------------------------------------------------------------------------------
+
+def _start(db: Session, user: User, kind: str, title: str, chosen: list[Candidate], *, module: Module | None = None,
+           params: dict | None = None, pass_mark: float | None = None, now: datetime | None = None
+           ) -> PracticeSession:
+    if not chosen:
+        raise PracticeError("暂时没有可练习的题目。")
+    session = PracticeSession(user_id=user.id, kind=kind, title=title, module_id=module.id if module else None,
+                              params=json.dumps(params or {}, ensure_ascii=False), pass_mark=pass_mark,
+                              total=len(chosen), created_at=_naive(now or utcnow()))
+    db.add(session)
+    db.flush()
+    counts = dict(db.execute(select(Question.id, Question.options).where(
+        Question.id.in_([c.question_id for c in chosen]))).all())
+    for position, c in enumerate(chosen, start=1):
+        n_options = len(json.loads(counts[c.question_id] or "[]"))
+        order = shuffle_for(user.id, session.id, c.key, n_options) if n_options else []
+        db.add(PracticeItem(session_id=session.id, user_id=user.id, position=position, question_id=c.question_id,
+                            question_key=c.key, option_order=json.dumps(order)))
+    db.flush()
+    return session
+
+
+def start_module_quiz(db: Session, user: User, module: Module, *, size: int = 10, pass_mark: float = 0.8,
+                      now: datetime | None = None) -> PracticeSession:
+    cond = module_condition(db, module)
+    pool = candidates(db, user.id, cond) if cond is not None else []
+    if not pool:
+        raise PracticeError(f"“{module.title}”还没有可用的测验题。")
+    chosen = pick(pool, size, seed=f"module:{user.id}:{module.id}:{_naive(now or utcnow()).isoformat()}")
+    return _start(db, user, "module", f"{module.course.title} · {module.title}", chosen, module=module,
+                  pass_mark=pass_mark, now=now)
+
+
+def start_random(db: Session, user: User, *, laws: list[str] = (), chapter_ids: list[int] = (),
+                 types: list[str] = (), difficulties: list[int] = (), size: int = 10,
+                 now: datetime | None = None) -> PracticeSession:
+    conds = []
+    if laws or chapter_ids:
+        cited = select(Citation.question_id)
+        if laws:
+            cited = cited.where(Citation.law_short_title.in_(laws))
+        if chapter_ids:
+            numbers = select(Law.short_title, Article.number).join(Article).where(Article.chapter_id.in_(chapter_ids))
+            pairs = db.execute(numbers).all()
+            cited = cited.where(or_(*[and_(Citation.law_short_title == s, Citation.article_number == n)
+                                      for s, n in pairs])) if pairs else cited.where(False)
+        conds.append(Question.id.in_(cited))
+    pool = filter_candidates(candidates(db, user.id, *conds), types=list(types) or None,
+                             difficulties=list(difficulties) or None)
+    if not pool:
+        raise PracticeError("没有符合筛选条件的题目，请放宽条件。")
+    chosen = pick(pool, size, seed=f"random:{user.id}:{_naive(now or utcnow()).isoformat()}")
+    return _start(db, user, "random", "随机练习", chosen, now=now,
+                  params={"laws": list(laws), "chapters": list(chapter_ids), "types": list(types),
+                          "difficulties": list(difficulties)})
+
+
+def start_article(db: Session, user: User, law: str, number: int, *, size: int = 10,
+                  now: datetime | None = None) -> PracticeSession:
+    cited = select(Citation.question_id).where(Citation.law_short_title == law, Citation.article_number == number)
+    pool = candidates(db, user.id, Question.id.in_(cited))
+    if not pool:
+        raise PracticeError("这一条还没有练习题。")
+    from trainer.laws.parser import int_to_cn_numeral
+    chosen = pick(pool, size, seed=f"article:{user.id}:{law}:{number}:{_naive(now or utcnow()).isoformat()}")
+    return _start(db, user, "article", f"《{law}》第{int_to_cn_numeral(number)}条", chosen, now=now,
+                  params={"law": law, "article": number})
+
+
+def sequence_keys(db: Session, scope: str) -> list[tuple[int, str]]:
+    """The fixed order of a sequential scope: 'bank:<slug>' or 'law:<short title>' (by key)."""
+    kind, _, value = scope.partition(":")
+    if kind == "bank":
+        cond = Question.bank_id.in_(select(Bank.id).where(Bank.slug == value))
+    elif kind == "law":
+        cond = Question.id.in_(select(Citation.question_id).where(Citation.law_short_title == value))
+    else:
+        raise PracticeError("练习范围无效。")
+    return list(db.execute(select(Question.id, Question.key).where(*practice_pool(), cond).order_by(Question.key)))
+
+
+def start_sequential(db: Session, user: User, scope: str, *, size: int = 10, restart: bool = False,
+                     now: datetime | None = None) -> PracticeSession:
+    order = sequence_keys(db, scope)
+    if not order:
+        raise PracticeError("这个范围里没有题目。")
+    cursor = _cursor(db, user.id, scope)
+    if restart or cursor.position >= len(order):
+        cursor.position = 0
+    start = cursor.position
+    chosen = [Candidate(qid, key, 0, None, "", 0) for qid, key in order[start:start + size]]
+    label = scope.partition(":")[2]
+    return _start(db, user, "sequential", f"顺序练习 · {label}（第 {start + 1}–{start + len(chosen)} 题，共 "
+                  f"{len(order)} 题）", chosen, params={"scope": scope, "offset": start}, now=now)
+
+
+def _cursor(db: Session, user_id: int, scope: str) -> PracticeCursor:
+    cursor = db.scalar(select(PracticeCursor).where(PracticeCursor.user_id == user_id, PracticeCursor.scope == scope))
+    if cursor is None:
+        cursor = PracticeCursor(user_id=user_id, scope=scope, position=0)
+        db.add(cursor)
+        db.flush()
+    return cursor
+
+
+def cursor_position(db: Session, user_id: int, scope: str) -> int:
+    return db.scalar(select(PracticeCursor.position).where(PracticeCursor.user_id == user_id,
+                                                           PracticeCursor.scope == scope)) or 0
+
+
+def local_day(now: datetime):
+    return _aware(now).astimezone(LOCAL).date()
+
+
+def start_daily(db: Session, user: User, *, size: int = 10, now: datetime | None = None) -> PracticeSession:
+    """Today's set (每日一练): due reviews mixed with new questions; the same set all day once started."""
+    now = now or utcnow()
+    today = local_day(now)
+    start_of_day = datetime.combine(today, datetime.min.time(), LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+    existing = db.scalar(select(PracticeSession).where(
+        PracticeSession.user_id == user.id, PracticeSession.kind == "daily",
+        PracticeSession.created_at >= start_of_day).order_by(PracticeSession.id.desc()).limit(1))
+    if existing is not None:
+        return existing
+    due_keys = set(db.scalars(select(ReviewCard.question_key).where(
+        ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None), ReviewCard.due_at <= _naive(now))))
+    pool = candidates(db, user.id)
+    due = [c for c in pool if c.key in due_keys]
+    new = [c for c in pool if c.times_answered == 0]
+    chosen = mix_daily(due, new, size, seed=f"daily:{user.id}:{today.isoformat()}")
+    return _start(db, user, "daily", f"每日一练 · {today.month}月{today.day}日", chosen, now=now,
+                  params={"day": today.isoformat(), "review_keys": sorted(due_keys & {c.key for c in chosen})})
+
+
+def start_review(db: Session, user: User, *, size: int = 20, now: datetime | None = None,
+                 only_due: bool = True) -> PracticeSession:
+    now = now or utcnow()
+    stmt = select(ReviewCard.question_key).where(ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None))
+    if only_due:
+        stmt = stmt.where(ReviewCard.due_at <= _naive(now))
+    keys = list(db.scalars(stmt.order_by(ReviewCard.due_at).limit(size)))
+    if not keys:
+        raise PracticeError("错题本里暂时没有到期需要复习的题目。")
+    pool = {c.key: c for c in candidates(db, user.id, Question.key.in_(keys))}
+    chosen = [pool[k] for k in keys if k in pool]
+    return _start(db, user, "review", "错题复习", chosen, now=now, params={"review_keys": [c.key for c in chosen]})
+
+
+# ---- answering ---------------------------------------------------------------------------------------
+
+@dataclass
+class ShownQuestion:
+    """A question as one user sees it in one session: options in that session's order."""
+    item: PracticeItem
+    question: Question
+
+    @property
+    def type(self) -> str:
+        return self.question.type
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS.get(self.question.type, self.question.type)
+
+    @property
+    def stem(self) -> str:
+        return self.question.stem
+
+    @property
+    def option_list(self) -> list[str]:
+        options = self.question.option_list
+        return [options[i] for i in self.item.order] if self.item.order else options
+
+    @property
+    def answer_value(self):
+        return self.question.answer_value
+
+    def to_display(self, canonical_letters: str) -> str:
+        from trainer.banks.types import canonical_to_display
+        return canonical_to_display(canonical_letters, self.item.order) if self.item.order else canonical_letters
+
+    @property
+    def correct_display(self) -> str:
+        """The correct answer as shown to this user (letters in displayed order, 正确/错误, blank texts)."""
+        answer = self.question.answer_value
+        if self.type in ("single", "multiple"):
+            return "".join(sorted(self.to_display(answer)))
+        if self.type == "judge":
+            return "正确" if answer else "错误"
+        if self.type == "blank":
+            return "；".join(v[0] for v in answer)
+        return answer
+
+    @property
+    def response_display(self) -> str | None:
+        if self.item.response is None:
+            return None
+        value = json.loads(self.item.response)
+        if self.type in ("single", "multiple"):
+            return "".join(sorted(self.to_display(value))) or "（未选）"
+        if self.type == "judge":
+            return "正确" if value else "错误"
+        if self.type == "blank":
+            return "；".join(value)
+        return value
+
+    @property
+    def response_value(self):
+        """The stored response in displayed form, to re-check the inputs on the page."""
+        if self.item.response is None:
+            return None
+        value = json.loads(self.item.response)
+        if self.type in ("single", "multiple"):
+            return self.to_display(value)
+        if self.type == "judge":
+            return "true" if value else "false"
+        return value
+
+
+def session_for(db: Session, user: User, session_id: int) -> PracticeSession:
+    session = db.get(PracticeSession, session_id)
+    if session is None or session.user_id != user.id:
+        raise PracticeError("练习不存在，或不是您的练习。")
+    return session
+
+
+def shown(db: Session, item: PracticeItem) -> ShownQuestion:
+    return ShownQuestion(item, db.get(Question, item.question_id))
+
+
+def answer(db: Session, user: User, session_id: int, position: int, raw, *, now: datetime | None = None,
+           remove_after: int = 3) -> ShownQuestion:
+    """Grade and record one answer. Refuses (recording nothing) another user's session, a finished session,
+    a question not in the session, an already answered question, and malformed responses."""
+    now = _naive(now or utcnow())
+    session = session_for(db, user, session_id)
+    if session.finished_at is not None:
+        raise PracticeError("这次练习已经结束。")
+    item = db.scalar(select(PracticeItem).where(PracticeItem.session_id == session.id,
+                                                PracticeItem.position == position))
+    if item is None:
+        raise PracticeError("这道题不在本次练习中。")
+    if item.answered_at is not None:
+        raise PracticeError("这道题已经作答。")
+    q = shown(db, item)
+    qtype = get_type(q.type)
+    try:
+        if q.type in ("single", "multiple"):
+            displayed = qtype.normalise(raw, option_count=len(item.order) or len(q.question.option_list))
+            response = display_to_canonical(displayed, item.order) if item.order else displayed
+            response = "".join(sorted(response))
+        else:
+            response = qtype.normalise(raw, blank_count=len(q.answer_value) if q.type == "blank" else None)
+    except ResponseError as exc:
+        raise PracticeError(f"答案格式不正确：{exc}") from None
+    answer_value = q.answer_value
+    if q.type == "blank":
+        answer_value = tuple(tuple(v) for v in answer_value)
+    correct = qtype.grade(answer_value, response, 1.0) == 1.0
+    item.response = json.dumps(list(response) if isinstance(response, tuple) else response, ensure_ascii=False)
+    item.is_correct, item.answered_at = correct, now
+    session.answered += 1
+    session.correct += 1 if correct else 0
+    _record_articles(db, user.id, q.question, correct, now)
+    _update_card(db, user.id, item.question_key, correct, now,
+                 is_review=item.question_key in session.param_dict.get("review_keys", []),
+                 remove_after=remove_after)
+    if session.kind == "sequential":
+        cursor = _cursor(db, user.id, session.param_dict["scope"])
+        cursor.position = max(cursor.position, session.param_dict.get("offset", 0) + position)
+        cursor.updated_at = now
+    if session.answered >= session.total:
+        _finish(db, session, now)
+    db.flush()
+    return q
+
+
+def _record_articles(db: Session, user_id: int, question: Question, correct: bool, now: datetime) -> None:
+    for c in question.citations:
+        if c.article_number is None:
+            continue
+        stat = db.scalar(select(ArticleStat).where(ArticleStat.user_id == user_id,
+                                                   ArticleStat.law_short_title == c.law_short_title,
+                                                   ArticleStat.article_number == c.article_number))
+        if stat is None:
+            stat = ArticleStat(user_id=user_id, law_short_title=c.law_short_title, article_number=c.article_number,
+                               answered=0, correct=0, recent="")
+            db.add(stat)
+        stat.answered += 1
+        stat.correct += 1 if correct else 0
+        stat.recent = ((stat.recent or "") + ("1" if correct else "0"))[-RECENT_KEEP:]
+        stat.last_seen_at = now
+
+
+def _update_card(db: Session, user_id: int, key: str, correct: bool, now: datetime, *, is_review: bool,
+                 remove_after: int) -> None:
+    """Wrong answers enter the mistake book; answers in review move the card; enough right in a row in review
+    take the question out of the book."""
+    card = db.scalar(select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.question_key == key))
+    aware_now = _aware(now)
+    if card is None:
+        if correct:
+            return
+        card_json, due = scheduling.review(None, False, aware_now)
+        db.add(ReviewCard(user_id=user_id, question_key=key, card=card_json, due_at=_naive(due), right_streak=0,
+                          lapses=1, added_at=now, last_reviewed_at=now))
+        return
+    if card.removed_at is not None:
+        if correct:
+            return
+        card.removed_at, card.removed_reason, card.right_streak = None, None, 0
+    elif correct and not is_review:
+        return  # a right answer outside review does not move the schedule
+    card.card, due = scheduling.review(card.card, correct, aware_now)
+    card.due_at, card.last_reviewed_at = _naive(due), now
+    if correct:
+        card.right_streak += 1
+        if card.right_streak >= remove_after:
+            card.removed_at, card.removed_reason = now, "mastered"
+    else:
+        card.right_streak = 0
+        card.lapses += 1
+
+
+def _finish(db: Session, session: PracticeSession, now: datetime) -> None:
+    session.finished_at = now
+    if session.pass_mark is not None:
+        score = session.correct / session.total if session.total else 0.0
+        session.passed = score >= session.pass_mark
+        if session.kind == "module" and session.module_id:
+            progress = db.scalar(select(ModuleProgress).where(ModuleProgress.user_id == session.user_id,
+                                                              ModuleProgress.module_id == session.module_id))
+            if progress is None:
+                progress = ModuleProgress(user_id=session.user_id, module_id=session.module_id, seconds_spent=0,
+                                          first_visited_at=now, last_visited_at=now)
+                db.add(progress)
+            progress.best_score = max(progress.best_score or 0.0, score)
+            if session.passed and progress.tested_at is None:
+                progress.tested_at = now
+
+
+# ---- mistake book, favourites ------------------------------------------------------------------------
+
+def due_count(db: Session, user_id: int, now: datetime | None = None) -> int:
+    """Cards due by the end of today (local time)."""
+    now = _aware(now or utcnow())
+    end = datetime.combine(local_day(now) + timedelta(days=1), datetime.min.time(), LOCAL).astimezone(timezone.utc)
+    return db.scalar(select(func.count()).select_from(ReviewCard).where(
+        ReviewCard.user_id == user_id, ReviewCard.removed_at.is_(None), ReviewCard.due_at < _naive(end))) or 0
+
+
+def mistake_book(db: Session, user_id: int) -> list[tuple[ReviewCard, Question]]:
+    rows = db.execute(select(ReviewCard, Question).join(Question, and_(Question.key == ReviewCard.question_key,
+                                                                       Question.is_latest.is_(True)))
+                      .where(ReviewCard.user_id == user_id, ReviewCard.removed_at.is_(None))
+                      .order_by(ReviewCard.due_at)).all()
+    return [(card, q) for card, q in rows]
+
+
+def remove_card(db: Session, user: User, key: str, now: datetime | None = None) -> None:
+    card = db.scalar(select(ReviewCard).where(ReviewCard.user_id == user.id, ReviewCard.question_key == key,
+                                              ReviewCard.removed_at.is_(None)))
+    if card is None:
+        raise PracticeError("错题本中没有这道题。")
+    card.removed_at, card.removed_reason = _naive(now or utcnow()), "user"
+    db.flush()
+
+
+def toggle_favorite(db: Session, user: User, key: str) -> bool:
+    if db.scalar(select(Question.id).where(Question.key == key).limit(1)) is None:
+        raise PracticeError("题目不存在。")
+    fav = db.scalar(select(Favorite).where(Favorite.user_id == user.id, Favorite.question_key == key))
+    if fav is None:
+        db.add(Favorite(user_id=user.id, question_key=key))
+        db.flush()
+        return True
+    db.delete(fav)
+    db.flush()
+    return False
+
+
+def favorites(db: Session, user_id: int) -> list[Question]:
+    keys = select(Favorite.question_key).where(Favorite.user_id == user_id)
+    return list(db.scalars(select(Question).where(Question.key.in_(keys), Question.is_latest.is_(True))
+                           .order_by(Question.key)))
+
+
+def favorite_keys(db: Session, user_id: int, keys: list[str]) -> set[str]:
+    return set(db.scalars(select(Favorite.question_key).where(Favorite.user_id == user_id,
+                                                             Favorite.question_key.in_(keys))))
+
+
+# ---- mastery, streak, history ------------------------------------------------------------------------
+
+def article_stats(db: Session, user_id: int, law: str | None = None) -> dict[tuple[str, int], ArticleStat]:
+    stmt = select(ArticleStat).where(ArticleStat.user_id == user_id)
+    if law:
+        stmt = stmt.where(ArticleStat.law_short_title == law)
+    return {(s.law_short_title, s.article_number): s for s in db.scalars(stmt)}
+
+
+def article_mastery(db: Session, user_id: int, law: str) -> dict[int, str]:
+    from trainer.practice.mastery import mastery
+    return {n: mastery(s.answered, s.correct, s.recent_list) for (_, n), s in article_stats(db, user_id, law).items()}
+
+
+def weakest_articles(db: Session, user_id: int, limit: int = 10) -> list[ArticleStat]:
+    from trainer.practice.mastery import weakest
+    stats = article_stats(db, user_id)
+    keys = weakest([(k, s.answered, s.correct) for k, s in stats.items()], limit=limit)
+    return [stats[k] for k in keys]
+
+
+def daily_streak(db: Session, user_id: int, now: datetime | None = None) -> int:
+    from trainer.practice.mastery import streak
+    rows = db.scalars(select(PracticeSession.finished_at).where(
+        PracticeSession.user_id == user_id, PracticeSession.kind == "daily", PracticeSession.finished_at.is_not(None)))
+    return streak({local_day(r) for r in rows}, local_day(now or utcnow()))
+
+
+def accuracy_by_day(db: Session, user_id: int, days: int = 30, now: datetime | None = None) -> list[tuple]:
+    """[(date, answered, correct)] for the last `days` local days (days without answers included)."""
+    now = _aware(now or utcnow())
+    since = now - timedelta(days=days)
+    rows = db.execute(select(PracticeItem.answered_at, PracticeItem.is_correct).where(
+        PracticeItem.user_id == user_id, PracticeItem.answered_at >= _naive(since))).all()
+    per_day: dict = {}
+    for at, ok in rows:
+        d = local_day(at)
+        a, c = per_day.get(d, (0, 0))
+        per_day[d] = (a + 1, c + (1 if ok else 0))
+    today = local_day(now)
+    return [(d, *per_day.get(d, (0, 0))) for d in (today - timedelta(days=i) for i in range(days - 1, -1, -1))]
+
+
+def recent_sessions(db: Session, user_id: int, limit: int = 10) -> list[PracticeSession]:
+    return list(db.scalars(select(PracticeSession).where(PracticeSession.user_id == user_id)
+                           .order_by(PracticeSession.created_at.desc()).limit(limit)))
+
+
+def answer_counts(db: Session, question_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Usage provider for the bank pages: answered and correct per question version."""
+    rows = db.execute(select(PracticeItem.question_id, func.count(),
+                             func.sum(case((PracticeItem.is_correct.is_(True), 1), else_=0)))
+                      .where(PracticeItem.question_id.in_(question_ids), PracticeItem.answered_at.is_not(None))
+                      .group_by(PracticeItem.question_id))
+    return {qid: (int(n), int(c or 0)) for qid, n, c in rows}
+
