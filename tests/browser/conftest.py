@@ -12,6 +12,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 375, "height": 667}
+_LIVE: dict = {}
 
 
 @pytest.fixture(scope="session")
@@ -23,11 +24,14 @@ def browser_type_launch_args(browser_type_launch_args):
 def live_server(make_database, tmp_path_factory):
     """A live server on its own database with the law library and the demo bureau."""
     url = make_database("trainer_browser")
+    _LIVE["url"] = url
     app = create_app({"TESTING": True, "SECRET_KEY": "browser-secret", "DATABASE_URL": url})
     app.instance_path = str(tmp_path_factory.mktemp("browser-instance"))
     with app.app_context():
+        from trainer.banks.services import bank_files, import_files
         from trainer.demo.services import seed
         seed(db.session)
+        import_files(db.session, bank_files())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -40,6 +44,17 @@ def live_server(make_database, tmp_path_factory):
 @pytest.fixture(scope="session")
 def base_url(live_server):
     return live_server
+
+
+@pytest.fixture(scope="session")
+def live_db(live_server, make_database):
+    """A session on the live server's database, to look up what the browser was shown."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+    engine = create_engine(_LIVE["url"])
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
 
 
 @pytest.fixture()
