@@ -7,3 +7,5 @@ from trainer.db import Base  # noqa: F401
 from trainer.banks.models import Bank, Citation, Question, QuestionReview  # noqa: F401,E402
 from trainer.practice.models import (ArticleStat, Favorite, PracticeCursor, PracticeItem,  # noqa: F401,E402
                                      PracticeSession, ReviewCard)
+from trainer.exams.models import (Attempt, AttemptItem, Exam, ExamInvite, ExamOverride,  # noqa: F401,E402
+                                  FocusEvent)

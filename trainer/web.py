@@ -1,6 +1,7 @@
 """Blueprints, template helpers, error pages and security headers."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,12 +16,14 @@ def register_web(app: Flask) -> None:
     from trainer.admin.views import bp as admin_bp
     from trainer.auth.views import bp as auth_bp
     from trainer.banks.views import bp as banks_bp
+    from trainer.exams.admin_views import bp as exam_admin_bp
+    from trainer.exams.views import bp as exams_bp
     from trainer.practice.views import bp as practice_bp
     from trainer.laws.views import bp as laws_bp
     from trainer.study.views import bp as study_bp
     from trainer.supervisor.views import bp as supervisor_bp
 
-    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp, practice_bp):
+    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp, practice_bp, exams_bp, exam_admin_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader
@@ -57,6 +60,8 @@ def register_web(app: Flask) -> None:
 
     from trainer.laws.parser import int_to_cn_numeral
     app.add_template_global(int_to_cn_numeral, "cn")
+
+    app.add_template_filter(lambda s: json.loads(s), "fromjson")
 
     @app.template_global()
     def url_with(**changes) -> str:

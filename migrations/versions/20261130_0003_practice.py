@@ -112,7 +112,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('session_id', 'question_key', name='uq_practice_items_session_key')
     )
     with op.batch_alter_table('practice_items', schema=None) as batch_op:
-        batch_op.create_index('ix_practice_items_question_answered', ['question_id', 'answered_at'], unique=False)
+        batch_op.create_index('ix_practice_items_question_answered', ['question_id', 'answered_at', 'is_correct'],
+                              unique=False)
+        batch_op.create_index('ix_practice_items_user_answered', ['user_id', 'answered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_practice_items_user_id'), ['user_id'], unique=False)
         batch_op.create_index('ix_practice_items_user_key', ['user_id', 'question_key'], unique=False)
 
@@ -135,6 +137,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('practice_items', schema=None) as batch_op:
         batch_op.drop_index('ix_practice_items_user_key')
+        batch_op.drop_index('ix_practice_items_user_answered')
         batch_op.drop_index(batch_op.f('ix_practice_items_user_id'))
         batch_op.drop_index('ix_practice_items_question_answered')
 

@@ -56,8 +56,10 @@ class PracticeItem(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "position", name="uq_practice_items_session_position"),
         UniqueConstraint("session_id", "question_key", name="uq_practice_items_session_key"),
-        Index("ix_practice_items_question_answered", "question_id", "answered_at"),
+        # covering index for per-question usage (answered, correct) on the bank pages
+        Index("ix_practice_items_question_answered", "question_id", "answered_at", "is_correct"),
         Index("ix_practice_items_user_key", "user_id", "question_key"),
+        Index("ix_practice_items_user_answered", "user_id", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

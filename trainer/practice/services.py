@@ -206,10 +206,13 @@ def start_daily(db: Session, user: User, *, size: int = 10, now: datetime | None
         PracticeSession.created_at >= start_of_day).order_by(PracticeSession.id.desc()).limit(1))
     if existing is not None:
         return existing
-    due_keys = set(db.scalars(select(ReviewCard.question_key).where(
-        ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None), ReviewCard.due_at <= _naive(now))))
+    due_order = list(db.scalars(select(ReviewCard.question_key).where(
+        ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None), ReviewCard.due_at <= _naive(now))
+        .order_by(ReviewCard.due_at)))  # most overdue first
+    due_keys = set(due_order)
     pool = candidates(db, user.id)
-    due = [c for c in pool if c.key in due_keys]
+    by_key = {c.key: c for c in pool}
+    due = [by_key[k] for k in due_order if k in by_key]
     new = [c for c in pool if c.times_answered == 0]
     chosen = mix_daily(due, new, size, seed=f"daily:{user.id}:{today.isoformat()}")
     return _start(db, user, "daily", f"每日一练 · {today.month}月{today.day}日", chosen, now=now,
@@ -220,8 +223,8 @@ def start_review(db: Session, user: User, *, size: int = 20, now: datetime | Non
                  only_due: bool = True) -> PracticeSession:
     now = now or utcnow()
     stmt = select(ReviewCard.question_key).where(ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None))
-    if only_due:
-        stmt = stmt.where(ReviewCard.due_at <= _naive(now))
+    if only_due:  # due today, as the home page counts them
+        stmt = stmt.where(ReviewCard.due_at < _naive(_end_of_local_day(now)))
     keys = list(db.scalars(stmt.order_by(ReviewCard.due_at).limit(size)))
     if not keys:
         raise PracticeError("错题本里暂时没有到期需要复习的题目。")
@@ -301,6 +304,17 @@ class ShownQuestion:
         return value
 
 
+def is_empty_response(raw) -> bool:
+    """No answer given: nothing, an empty string, or only empty blanks."""
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    if isinstance(raw, (list, tuple)):
+        return not any(str(x).strip() for x in raw)
+    return False
+
+
 def session_for(db: Session, user: User, session_id: int) -> PracticeSession:
     session = db.get(PracticeSession, session_id)
     if session is None or session.user_id != user.id:
@@ -326,6 +340,8 @@ def answer(db: Session, user: User, session_id: int, position: int, raw, *, now:
         raise PracticeError("这道题不在本次练习中。")
     if item.answered_at is not None:
         raise PracticeError("这道题已经作答。")
+    if is_empty_response(raw):
+        raise PracticeError("请先作答再提交。")
     q = shown(db, item)
     qtype = get_type(q.type)
     try:
@@ -360,15 +376,15 @@ def answer(db: Session, user: User, session_id: int, position: int, raw, *, now:
 
 
 def _record_articles(db: Session, user_id: int, question: Question, correct: bool, now: datetime) -> None:
-    for c in question.citations:
-        if c.article_number is None:
-            continue
-        stat = db.scalar(select(ArticleStat).where(ArticleStat.user_id == user_id,
-                                                   ArticleStat.law_short_title == c.law_short_title,
-                                                   ArticleStat.article_number == c.article_number))
+    """One answer counts once per cited article (a question may cite two 款 of one article)."""
+    articles = sorted({(c.law_short_title, c.article_number) for c in question.citations
+                       if c.article_number is not None})
+    for law, number in articles:
+        stat = db.scalar(select(ArticleStat).where(ArticleStat.user_id == user_id, ArticleStat.law_short_title == law,
+                                                   ArticleStat.article_number == number))
         if stat is None:
-            stat = ArticleStat(user_id=user_id, law_short_title=c.law_short_title, article_number=c.article_number,
-                               answered=0, correct=0, recent="")
+            stat = ArticleStat(user_id=user_id, law_short_title=law, article_number=number, answered=0, correct=0,
+                               recent="")
             db.add(stat)
         stat.answered += 1
         stat.correct += 1 if correct else 0
@@ -425,10 +441,13 @@ def _finish(db: Session, session: PracticeSession, now: datetime) -> None:
 
 # ---- mistake book, favourites ------------------------------------------------------------------------
 
+def _end_of_local_day(now: datetime) -> datetime:
+    return datetime.combine(local_day(now) + timedelta(days=1), datetime.min.time(), LOCAL).astimezone(timezone.utc)
+
+
 def due_count(db: Session, user_id: int, now: datetime | None = None) -> int:
     """Cards due by the end of today (local time)."""
-    now = _aware(now or utcnow())
-    end = datetime.combine(local_day(now) + timedelta(days=1), datetime.min.time(), LOCAL).astimezone(timezone.utc)
+    end = _end_of_local_day(_aware(now or utcnow()))
     return db.scalar(select(func.count()).select_from(ReviewCard).where(
         ReviewCard.user_id == user_id, ReviewCard.removed_at.is_(None), ReviewCard.due_at < _naive(end))) or 0
 

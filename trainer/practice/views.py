@@ -155,7 +155,7 @@ def answer(session_id: int, position: int):
     raw = request.form.getlist("response")
     q_type = request.form.get("type")
     value = raw if q_type in ("multiple", "blank") else (raw[0] if raw else None)
-    if value in (None, "", []):
+    if svc.is_empty_response(value):
         flash("请先作答再提交。", "warning")
         return redirect(url_for("practice.item", session_id=session_id, position=position))
     try:
