@@ -147,8 +147,10 @@ def study_sync() -> None:
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create the demo bureau: units, 180 staff, 3 supervisors, 1 admin."""
+    from trainer.demo.exams import seed_exams
     from trainer.demo.services import seed
     counts = seed(db.session)
+    counts.update(seed_exams(db.session))
     db.session.commit()
     click.echo(json.dumps(counts, ensure_ascii=False))
 

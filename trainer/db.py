@@ -1,6 +1,9 @@
 """Database wiring: declarative base with a naming convention, engine and scoped session per app."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import MetaData, create_engine, event
@@ -54,10 +57,41 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+_sqlite_write_lock = threading.Lock()
+
+
+@contextmanager
+def write_transaction(sess: Session):
+    """A short write transaction for contended writes (answer saves). On SQLite, threads of one process queue
+    on a lock instead of spinning on the database lock, and the transaction begins IMMEDIATE so it never has
+    to upgrade a read snapshot (which fails at once when another process committed meanwhile). Commits on
+    success, rolls back on error."""
+    sess.commit()  # end the request's read transaction (objects stay loaded: expire_on_commit=False)
+    if sess.get_bind().dialect.name != "sqlite":
+        try:
+            yield
+            sess.commit()
+        except BaseException:
+            sess.rollback()
+            raise
+        return
+    with _sqlite_write_lock:
+        token = _write_intent.set(True)
+        try:
+            yield
+            sess.commit()
+        except BaseException:
+            sess.rollback()
+            raise
+        finally:
+            _write_intent.reset(token)
 
 
 def init_app(app) -> None:

@@ -1,25 +1,88 @@
-"""Serve the app with waitress (pure Python; also runs on the Windows servers many bureaus use)."""
+"""Serve the app in production.
+
+Linux: gunicorn with several worker processes (threads inside each), which spreads the exam-storm load over both
+cores and keeps requests flowing while one process waits on the database. Windows (or --server waitress):
+waitress, pure Python. Both accept at least 1,000 simultaneous connections and cap request bodies; every process
+also runs the job that finalises exam attempts whose deadline has passed (idempotent, so several processes
+running it is harmless).
+"""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import sys
+import threading
+import time
+
+FINALISE_EVERY_SECONDS = 20
+MAX_BODY_BYTES = 11 * 1024 * 1024  # 10 MB uploads plus form overhead (the app answers 413 above its own limit)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve trainer with waitress")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
+def start_finaliser(app, every: float = FINALISE_EVERY_SECONDS) -> threading.Thread:
+    """Finalise attempts past their deadline even when no browser is open (runs in the server process)."""
+    def loop() -> None:
+        from trainer import db
+        from trainer.exams.services import finalise_expired
+        while True:
+            time.sleep(every)
+            try:
+                with app.app_context():
+                    with db.write_transaction(db.session):
+                        finalise_expired(db.session)
+                    db.session.remove()
+            except Exception:  # keep the job alive; the next round retries
+                logging.getLogger("trainer.finaliser").exception("finalising expired attempts failed")
+    thread = threading.Thread(target=loop, name="exam-finaliser", daemon=True)
+    thread.start()
+    return thread
+
+
+def serve_waitress(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from trainer import create_app
     app = create_app()
-    print(f"\n岗位大练兵学习平台已启动：http://{args.host}:{args.port}/  （Ctrl+C 停止）\n", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads,
-          connection_limit=1000,               # the whole bureau may connect at once
-          max_request_body_size=11 * 1024 * 1024,  # 10 MB uploads plus form overhead
-          channel_timeout=120, ident="trainer")
+    start_finaliser(app)
+    serve(app, host=host, port=port, threads=threads, connection_limit=1000, backlog=2048,
+          max_request_body_size=MAX_BODY_BYTES, channel_timeout=120, ident="trainer")
+
+
+def serve_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+                "worker_connections": 1000, "backlog": 2048, "keepalive": 5, "timeout": 60,
+                "limit_request_line": 8190, "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                "post_worker_init": lambda worker: start_finaliser(worker.wsgi),
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from trainer import create_app
+            return create_app()
+
+    Server().run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve trainer")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    default_server = "waitress" if sys.platform == "win32" else "gunicorn"
+    parser.add_argument("--server", choices=("gunicorn", "waitress"),
+                        default=os.environ.get("TRAINER_SERVER", default_server))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("TRAINER_WORKERS", "4")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAINER_THREADS", "8")))
+    args = parser.parse_args()
+    print(f"\n岗位大练兵学习平台已启动：http://{args.host}:{args.port}/  （{args.server}，Ctrl+C 停止）\n", flush=True)
+    if args.server == "waitress":
+        serve_waitress(args.host, args.port, args.threads)
+    else:
+        serve_gunicorn(args.host, args.port, args.workers, args.threads)
 
 
 if __name__ == "__main__":

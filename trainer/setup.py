@@ -54,7 +54,10 @@ def main() -> int:
             print(f"法律文本库已是最新（{len(results)} 部）。")
         if is_new:
             counts = seed(db.session)
-            print(f"新数据库：已创建演示单位和 {counts['users_created']} 个演示账号。")
+            from trainer.demo.exams import seed_exams
+            exams = seed_exams(db.session)
+            print(f"新数据库：已创建演示单位、{counts['users_created']} 个演示账号和 {exams['exams']} 场演示考试"
+                  f"（含 {exams['attempts']} 份已交答卷）。")
         db.session.commit()
     print()
     print("演示账号（密码均为 %s）：" % demo_data.DEMO_PASSWORD)

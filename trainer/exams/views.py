@@ -59,12 +59,11 @@ def exam(exam_id: int):
 def start(exam_id: int):
     exam = db.session.get(Exam, exam_id) or abort(404)
     try:
-        attempt = svc.start_attempt(db.session, current_user, exam)
+        with db.write_transaction(db.session):
+            attempt = svc.start_attempt(db.session, current_user, exam)
     except svc.ExamError as exc:
-        db.session.rollback()
         flash(str(exc), "warning")
         return redirect(url_for("exams.exam", exam_id=exam_id))
-    db.session.commit()
     return redirect(url_for("exams.take", attempt_id=attempt.id))
 
 
@@ -111,21 +110,20 @@ def save(attempt_id: int):
     if not isinstance(data, dict) or not isinstance(data.get("position"), int) \
             or not isinstance(data.get("seq"), int):
         return _json_error("请求格式不正确。", 400)
+    user_id = current_user.id
     try:
-        result = svc.save_answer(db.session, current_user.id, attempt_id, data["position"], data["seq"],
-                                 data["response"] if "response" in data else ...,
-                                 flagged=data.get("flagged") if isinstance(data.get("flagged"), bool) else None)
+        with db.write_transaction(db.session):
+            result = svc.save_answer(db.session, user_id, attempt_id, data["position"], data["seq"],
+                                     data["response"] if "response" in data else ...,
+                                     flagged=data.get("flagged") if isinstance(data.get("flagged"), bool) else None)
     except svc.SaveRejected as exc:
-        db.session.rollback()
-        attempt = db.session.get(Attempt, attempt_id)
-        if attempt is not None and attempt.user_id == current_user.id:
-            svc.finalise_if_expired(db.session, attempt)
-            db.session.commit()
+        with db.write_transaction(db.session):
+            attempt = db.session.get(Attempt, attempt_id)
+            if attempt is not None and attempt.user_id == user_id:
+                svc.finalise_if_expired(db.session, attempt)
         return _json_error(str(exc), 409)
     except svc.ExamError as exc:
-        db.session.rollback()
         return _json_error(str(exc), 400)
-    db.session.commit()
     return jsonify(result)
 
 
@@ -149,8 +147,8 @@ def focus(attempt_id: int):
 @login_required
 def submit(attempt_id: int):
     attempt = _attempt_or_404(attempt_id)
-    svc.submit(db.session, attempt, by="candidate")
-    db.session.commit()
+    with db.write_transaction(db.session):
+        svc.submit(db.session, attempt, by="candidate")
     if request.accept_mimetypes.best == "application/json":
         return jsonify(submitted=True, result=url_for("exams.result", attempt_id=attempt.id))
     flash("答卷已提交。", "success")

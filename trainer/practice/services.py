@@ -207,8 +207,9 @@ def start_daily(db: Session, user: User, *, size: int = 10, now: datetime | None
     if existing is not None:
         return existing
     due_order = list(db.scalars(select(ReviewCard.question_key).where(
-        ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None), ReviewCard.due_at <= _naive(now))
-        .order_by(ReviewCard.due_at)))  # most overdue first
+        ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None),
+        ReviewCard.due_at < _naive(_end_of_local_day(_aware(now))))
+        .order_by(ReviewCard.due_at)))  # due today (as counted on the home page), most overdue first
     due_keys = set(due_order)
     pool = candidates(db, user.id)
     by_key = {c.key: c for c in pool}
@@ -331,11 +332,17 @@ def answer(db: Session, user: User, session_id: int, position: int, raw, *, now:
     """Grade and record one answer. Refuses (recording nothing) another user's session, a finished session,
     a question not in the session, an already answered question, and malformed responses."""
     now = _naive(now or utcnow())
-    session = session_for(db, user, session_id)
+    # Lock the session row (PostgreSQL) so a double submission waits and then sees the first answer; on SQLite
+    # the caller's write transaction (BEGIN IMMEDIATE) does the same.
+    session = db.scalar(select(PracticeSession).where(PracticeSession.id == session_id)
+                        .with_for_update().execution_options(populate_existing=True))
+    if session is None or session.user_id != user.id:
+        raise PracticeError("练习不存在，或不是您的练习。")
     if session.finished_at is not None:
         raise PracticeError("这次练习已经结束。")
     item = db.scalar(select(PracticeItem).where(PracticeItem.session_id == session.id,
-                                                PracticeItem.position == position))
+                                                PracticeItem.position == position)
+                     .execution_options(populate_existing=True))
     if item is None:
         raise PracticeError("这道题不在本次练习中。")
     if item.answered_at is not None:
@@ -367,7 +374,9 @@ def answer(db: Session, user: User, session_id: int, position: int, raw, *, now:
                  remove_after=remove_after)
     if session.kind == "sequential":
         cursor = _cursor(db, user.id, session.param_dict["scope"])
-        cursor.position = max(cursor.position, session.param_dict.get("offset", 0) + position)
+        # questions done in the scope's order: the session's offset plus its answers (not the position answered,
+        # which could skip unanswered ones)
+        cursor.position = max(cursor.position, session.param_dict.get("offset", 0) + session.answered)
         cursor.updated_at = now
     if session.answered >= session.total:
         _finish(db, session, now)

@@ -159,15 +159,14 @@ def answer(session_id: int, position: int):
         flash("请先作答再提交。", "warning")
         return redirect(url_for("practice.item", session_id=session_id, position=position))
     try:
-        svc.answer(db.session, current_user, session_id, position, value,
-                   remove_after=_cfg("REVIEW_REMOVE_AFTER", 3))
+        with db.write_transaction(db.session):
+            svc.answer(db.session, current_user, session_id, position, value,
+                       remove_after=_cfg("REVIEW_REMOVE_AFTER", 3))
     except svc.PracticeError as exc:
-        db.session.rollback()
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error=str(exc)), 400
         flash(str(exc), "warning")
         return redirect(url_for("practice.item", session_id=session_id, position=position)), 303
-    db.session.commit()
     return redirect(url_for("practice.item", session_id=session_id, position=position))
 
 

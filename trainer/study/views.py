@@ -31,6 +31,7 @@ def _markdown(text: str | None) -> Markup:
 def home():
     if current_user.role == "supervisor":
         return redirect(url_for("supervisor.overview"))
+    from trainer.exams.services import exams_for
     from trainer.practice import services as practice
     courses = services.list_courses(db.session)
     series = practice.accuracy_by_day(db.session, current_user.id, days=30)
@@ -39,7 +40,9 @@ def home():
                            resume=services.continue_module(db.session, current_user.id),
                            due=practice.due_count(db.session, current_user.id),
                            streak=practice.daily_streak(db.session, current_user.id),
-                           series=series, practised=sum(a for _, a, _ in series))
+                           series=series, practised=sum(a for _, a, _ in series),
+                           exams=[(e, state, attempts) for e, state, attempts in exams_for(db.session, current_user)
+                                  if state != "closed"])
 
 
 @bp.route("/courses/")
