@@ -289,7 +289,7 @@ class UserHistory:
             card["lapses"] += 1
 
     def _record_articles(self, qid: int, correct: bool, at: datetime) -> None:
-        for law, number in self.bank.citations.get(qid, ()):
+        for law, number in sorted(set(self.bank.citations.get(qid, ()))):  # once per article, as the service
             stat = self.stats.setdefault((law, number), [0, 0, "", at])
             stat[0] += 1
             stat[1] += 1 if correct else 0

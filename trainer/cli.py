@@ -151,6 +151,8 @@ def demo_seed() -> None:
     from trainer.demo.services import seed
     counts = seed(db.session)
     counts.update(seed_exams(db.session))
+    from trainer.demo.history import seed_history
+    counts.update(seed_history(db.session))
     db.session.commit()
     click.echo(json.dumps(counts, ensure_ascii=False))
 

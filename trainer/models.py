@@ -9,3 +9,4 @@ from trainer.practice.models import (ArticleStat, Favorite, PracticeCursor, Prac
                                      PracticeSession, ReviewCard)
 from trainer.exams.models import (Attempt, AttemptItem, Exam, ExamInvite, ExamOverride,  # noqa: F401,E402
                                   FocusEvent)
+from trainer.reports.models import Drive, drive_courses, drive_exams  # noqa: F401,E402

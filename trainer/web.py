@@ -16,14 +16,17 @@ def register_web(app: Flask) -> None:
     from trainer.admin.views import bp as admin_bp
     from trainer.auth.views import bp as auth_bp
     from trainer.banks.views import bp as banks_bp
+    from trainer.contest.views import bp as contest_bp
     from trainer.exams.admin_views import bp as exam_admin_bp
+    from trainer.reports.views import bp as reports_bp
     from trainer.exams.views import bp as exams_bp
     from trainer.practice.views import bp as practice_bp
     from trainer.laws.views import bp as laws_bp
     from trainer.study.views import bp as study_bp
     from trainer.supervisor.views import bp as supervisor_bp
 
-    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp, practice_bp, exams_bp, exam_admin_bp):
+    for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp, practice_bp, exams_bp, exam_admin_bp,
+               contest_bp, reports_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader

@@ -257,9 +257,11 @@ def grading(exam_id: int):
         attempt = _scoped_attempt(item.attempt_id)
         if attempt.exam_id != exam.id:
             abort(404)
+        points = request.form.get("points", type=float)
         try:
-            svc.grade_item(db.session, current_user, item, request.form.get("points", type=float) or 0.0,
-                           request.form.get("comment", ""))
+            if points is None:
+                raise svc.ExamError("请填写得分（数字）。")
+            svc.grade_item(db.session, current_user, item, points, request.form.get("comment", ""))
         except svc.ExamError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -294,5 +296,5 @@ def scores(exam_id: int):
     exam = _exam_or_404(exam_id)
     rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user))
     db.session.commit()
-    counted = {r.user.id: svc.counted_attempt(db.session, exam, r.user.id) for r in rows}
+    counted = svc.counted_attempts(db.session, exam, [r.user.id for r in rows])
     return render_template("exams/scores.html", exam=exam, rows=rows, counted=counted)

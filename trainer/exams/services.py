@@ -249,7 +249,10 @@ def start_attempt(db: Session, user: User, exam: Exam, *, now: datetime | None =
     if done >= attempts_allowed(exam, override):
         raise ExamError("您的作答次数已用完。")
     number = done + 1
-    drawn = paper.draw(template_of(exam), build_pool(db), seed=f"exam:{exam.id}:user:{user.id}:attempt:{number}")
+    try:
+        drawn = paper.draw(template_of(exam), build_pool(db), seed=f"exam:{exam.id}:user:{user.id}:attempt:{number}")
+    except paper.PaperError as exc:  # the pool shrank after publishing (questions retired or flagged)
+        raise ExamError(f"试卷无法生成，请联系考务人员：{exc}") from None
     deadline = timing.deadline(now, exam.time_limit_minutes, close_at, override.extra_minutes if override else 0)
     attempt = Attempt(exam_id=exam.id, user_id=user.id, number=number, started_at=naive(now),
                       deadline_at=naive(deadline), max_score=sum(d.points for d in drawn))
@@ -415,33 +418,58 @@ def record_focus(db: Session, user: User, attempt_id: int, kind: str, *, now: da
 
 # ---- results -----------------------------------------------------------------------------------------
 
-def results_released(exam: Exam, now: datetime | None = None) -> bool:
+def effective_close(db: Session, exam: Exam) -> datetime:
+    """When nobody can sit the exam any more: the latest of its close time, any candidate's own window and any
+    open attempt's (possibly extended) deadline."""
+    latest = aware(exam.close_at)
+    for close_at in db.scalars(select(ExamOverride.close_at).where(ExamOverride.exam_id == exam.id,
+                                                                   ExamOverride.close_at.is_not(None))):
+        latest = max(latest, aware(close_at))
+    deadline = db.scalar(select(func.max(Attempt.deadline_at)).where(Attempt.exam_id == exam.id,
+                                                                     Attempt.submitted_at.is_(None)))
+    return max(latest, aware(deadline)) if deadline else latest
+
+
+def results_released(db: Session, exam: Exam, now: datetime | None = None) -> bool:
     now = aware(now or now_utc())
     if exam.release_policy == "immediate":
         return True
     if exam.release_policy == "after_close":
-        return now >= aware(exam.close_at)
+        return now >= effective_close(db, exam)
     return exam.released_at is not None
 
 
-def review_level(exam: Exam, attempt: Attempt, now: datetime | None = None) -> str | None:
-    """What the candidate may see of a finished attempt: None (nothing yet), score, right_wrong, full."""
+def review_level(db: Session, exam: Exam, attempt: Attempt, now: datetime | None = None) -> str | None:
+    """What the candidate may see of a finished attempt: None (nothing yet), score, right_wrong, full. Answers
+    and explanations stay hidden while anyone may still sit the exam (review after close)."""
     now = aware(now or now_utc())
-    if attempt.submitted_at is None or attempt.pending_manual or not results_released(exam, now):
+    if attempt.submitted_at is None or attempt.pending_manual or not results_released(db, exam, now):
         return None
     if exam.review_policy == "score":
         return "score"
-    if exam.review_after_close and now < aware(exam.close_at):
+    if exam.review_after_close and now < effective_close(db, exam):
         return "score"
     return exam.review_policy
 
 
+def counted_attempts(db: Session, exam: Exam, user_ids: list[int]) -> dict[int, Attempt]:
+    """Each user's counted attempt (best or last, per the exam), finished and fully graded."""
+    by_user: dict[int, list[Attempt]] = {}
+    if not user_ids:
+        return {}
+    for a in db.scalars(select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(user_ids),
+                                              Attempt.submitted_at.is_not(None), Attempt.pending_manual == 0)
+                        .order_by(Attempt.number)):
+        by_user.setdefault(a.user_id, []).append(a)
+    out = {}
+    for uid, attempts in by_user.items():
+        chosen = scoring.best_or_last([(a.number, a.score or 0.0) for a in attempts], exam.counting)
+        out[uid] = next(a for a in attempts if a.number == chosen[0])
+    return out
+
+
 def counted_attempt(db: Session, exam: Exam, user_id: int) -> Attempt | None:
-    attempts = list(db.scalars(select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id == user_id,
-                                                     Attempt.submitted_at.is_not(None),
-                                                     Attempt.pending_manual == 0).order_by(Attempt.number)))
-    chosen = scoring.best_or_last([(a.number, a.score or 0.0) for a in attempts], exam.counting)
-    return next((a for a in attempts if chosen and a.number == chosen[0]), None)
+    return counted_attempts(db, exam, [user_id]).get(user_id)
 
 
 def release(db: Session, actor: User, exam: Exam, *, now: datetime | None = None) -> None:
@@ -497,6 +525,8 @@ def set_override(db: Session, actor: User, exam: Exam, user_id: int, *, extra_mi
 
 def grade_item(db: Session, actor: User, item: AttemptItem, points: float, comment: str = "") -> None:
     """A person grades a case-analysis answer; the attempt's result is complete once nothing is pending."""
+    if db.get(Question, item.question_id).type != "case":
+        raise ExamError("只有案例分析题需要人工评分，其他题型由系统自动判分。")
     if not 0 <= points <= item.points:
         raise ExamError(f"得分应在 0–{item.points:g} 之间。")
     attempt = item.attempt
@@ -568,6 +598,7 @@ def exams_for(db: Session, user: User, *, now: datetime | None = None) -> list[t
 def missed_or_failed(db: Session, exam: Exam) -> list[int]:
     """Candidates for a make-up exam: invited people who did not pass (or did not sit)."""
     ids = invited_user_ids(db, exam)
-    passed = set(db.scalars(select(Attempt.user_id).where(Attempt.exam_id == exam.id, Attempt.passed.is_(True))))
-    return sorted(ids - passed)
+    passed_or_pending = set(db.scalars(select(Attempt.user_id).where(
+        Attempt.exam_id == exam.id, (Attempt.passed.is_(True)) | (Attempt.pending_manual > 0))))
+    return sorted(ids - passed_or_pending)
 

@@ -50,8 +50,8 @@ def exam(exam_id: int):
     db.session.commit()
     return render_template("exams/exam.html", exam=exam, attempts=attempts, open_at=open_at, close_at=close_at,
                            state=timing.window_state(svc.now_utc(), open_at, close_at),
-                           allowed=svc.attempts_allowed(exam, override), released=svc.results_released(exam),
-                           level={a.id: svc.review_level(exam, a) for a in attempts})
+                           allowed=svc.attempts_allowed(exam, override), released=svc.results_released(db.session, exam),
+                           level={a.id: svc.review_level(db.session, exam, a) for a in attempts})
 
 
 @bp.route("/<int:exam_id>/start", methods=["POST"])
@@ -63,7 +63,8 @@ def start(exam_id: int):
             attempt = svc.start_attempt(db.session, current_user, exam)
     except svc.ExamError as exc:
         flash(str(exc), "warning")
-        return redirect(url_for("exams.exam", exam_id=exam_id))
+        visible = exam.status == "published" and svc.is_invited(db.session, exam, current_user)
+        return redirect(url_for("exams.exam", exam_id=exam_id) if visible else url_for("exams.index"))
     return redirect(url_for("exams.take", attempt_id=attempt.id))
 
 
@@ -160,11 +161,14 @@ def submit(attempt_id: int):
 def result(attempt_id: int):
     attempt = _attempt_or_404(attempt_id)
     exam = db.session.get(Exam, attempt.exam_id)
-    if svc.finalise_if_expired(db.session, attempt, exam):
-        db.session.commit()
+    if attempt.submitted_at is None and svc.now_utc() >= svc.aware(attempt.deadline_at):
+        # The page's countdown reached zero and sent the candidate here after its last saves: finalise now
+        # rather than wait for the grace period (which only serves saves still in flight).
+        with db.write_transaction(db.session):
+            svc.submit(db.session, attempt, by="timeout")
     if attempt.submitted_at is None:
         return redirect(url_for("exams.take", attempt_id=attempt.id))
-    level = svc.review_level(exam, attempt)
+    level = svc.review_level(db.session, exam, attempt)
     details = []
     sections = []
     if level in ("right_wrong", "full"):

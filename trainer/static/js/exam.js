@@ -89,7 +89,10 @@
     var labels = { saved: "已保存", saving: "保存中…", unsaved: "未保存（已暂存在本机，稍后自动重试）" };
     statusEl.textContent = labels[kind];
     statusEl.className = "small " + (kind === "saved" ? "text-success" : kind === "saving" ? "text-muted" : "text-danger");
-    offlineEl.classList.toggle("d-none", kind !== "unsaved");
+    // Show the offline warning when saving fails; hide it only once everything is saved, so the page does not
+    // jump under the candidate's finger while retries come and go.
+    if (kind === "unsaved") offlineEl.classList.remove("d-none");
+    if (kind === "saved") offlineEl.classList.add("d-none");
   }
   var endsAt = performance.now() + Number(root.dataset.secondsLeft) * 1000;
   function syncClock(secondsLeft) { endsAt = performance.now() + secondsLeft * 1000; }
@@ -176,6 +179,7 @@
     if (!pane || finished) return;
     var pos = pane.dataset.position;
     var typing = e.target.tagName === "TEXTAREA" || e.target.type === "text" || e.target.classList.contains("form-control");
+    if (typing && e.type === "change") return; // typed text is already handled by its input events
     clearTimeout(debounce[pos]);
     var go = function () { enqueue(pos, { response: readResponse(pane) }); flush(); };
     if (typing) { setStatus("saving"); debounce[pos] = setTimeout(go, 600); } else { go(); }
