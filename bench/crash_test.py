@@ -71,6 +71,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--downtime-max", type=float, default=2.0, help="seconds before the restart (0–2)")
     p.add_argument("--timeout", type=float, default=30.0, help="client timeout per request (30 s)")
     p.add_argument("--clock-tolerance", type=float, default=3.0, help="seconds (3)")
+    p.add_argument("--plain-argv", action="store_true",
+                   help="start the server literally as `python -m trainer.serve …` (default: the same through "
+                        "runpy, without 'trainer.serve' in the command line, safe from others' pkill -f)")
     p.add_argument("--seed", type=int, default=2027)
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)
@@ -238,7 +241,7 @@ def main(argv=None) -> int:
             {"name": "storm", "title": "断电测试（50 题）"},
             {"name": "laggard", "title": "断电测试（限时）", "time_limit": args.laggard_minutes}])
         log(f"  prepared in {prep.seconds:.1f} s")
-        server = bc.ServerProcess(tmp, url, args.server, tmp / "server.log")
+        server = bc.ServerProcess(tmp, url, args.server, tmp / "server.log", args.plain_argv)
         server.start()
         server.wait_ready()
         server_name = args.server or "gunicorn"

@@ -73,6 +73,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--saturation-seconds", type=float, default=20.0, help="per saturation measurement (20)")
     p.add_argument("--saturation-clients", type=int, default=50, help="(default 50)")
     p.add_argument("--timeout", type=float, default=60.0, help="client timeout per request, seconds (60)")
+    p.add_argument("--plain-argv", action="store_true",
+                   help="start the server literally as `python -m trainer.serve …` (default: the same through "
+                        "runpy, without 'trainer.serve' in the command line, safe from others' pkill -f)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--keep", action="store_true", help="keep the temporary instance (database, server log)")
     args = p.parse_args(argv)
@@ -140,7 +143,7 @@ def main(argv=None) -> int:
             {"name": "storm", "title": "压测考试（50 题）"}, {"name": "saturation", "title": "压测考试（饱和）"}])
         log(f"  done in {prep.seconds:.1f} s; exam pool: " + ", ".join(f"{k} {v}" for k, v in
                                                                       sorted(prep.pool_sizes.items())))
-        server = bc.ServerProcess(tmp, url, args.server, tmp / "server.log")
+        server = bc.ServerProcess(tmp, url, args.server, tmp / "server.log", args.plain_argv)
         server.start()
         ready = server.wait_ready()
         server_name = args.server or ("waitress" if sys.platform == "win32" else

@@ -399,7 +399,7 @@ def explain(app, results: dict, top: int) -> None:
             except Exception as exc:  # noqa: BLE001 - a plan we cannot get is reported, not fatal
                 log(f"    (no plan: {exc.__class__.__name__}: {str(exc)[:120]})")
                 continue
-        for row in rows[:14]:
+        for row in rows[:30]:
             log("    " + " | ".join(str(v) for v in row))
 
 

@@ -153,6 +153,8 @@ def demo_seed() -> None:
     counts.update(seed_exams(db.session))
     from trainer.demo.history import seed_history
     counts.update(seed_history(db.session))
+    from trainer.demo.exams import seed_drive
+    counts["drives"] = seed_drive(db.session)
     db.session.commit()
     click.echo(json.dumps(counts, ensure_ascii=False))
 

@@ -58,6 +58,8 @@ def main() -> int:
             exams = seed_exams(db.session)
             from trainer.demo.history import seed_history
             history = seed_history(db.session)
+            from trainer.demo.exams import seed_drive
+            seed_drive(db.session)
             print(f"新数据库：已创建演示单位、{counts['users_created']} 个演示账号和 {exams['exams']} 场演示考试"
                   f"（含 {exams['attempts']} 份已交答卷）；演示学习记录 {history.get('active', 0)} 人、"
                   f"{history.get('answers', 0)} 次答题。")

@@ -603,8 +603,6 @@ def test_weekly_trend_counts_people_and_answers_per_local_week(dbs, drive_data, 
     assert mine == [(date(2026, 3, 2), 0, 0)]
 
 
-@pytest.mark.xfail(strict=True, reason="contest/services.py:69 drops a person's counted attempt when it was submitted "
-                                       "after the freeze instead of counting their best attempt as of the freeze")
 def test_frozen_view_counts_the_best_attempt_made_before_the_freeze(dbs, bank, make_unit, make_user, admin, course):
     """Two attempts allowed (best counts): 60 before the freeze, 100 after. The frozen board shows 60, not 0."""
     unit = make_unit("报表测试封榜中队")
@@ -622,9 +620,6 @@ def test_frozen_view_counts_the_best_attempt_made_before_the_freeze(dbs, bank, m
     assert frozen.exam == 60.0
 
 
-@pytest.mark.xfail(strict=True, reason="contest/services.py:76 counts the drive's days up to the UTC date of the "
-                                       "cutoff while right answers are grouped by Shanghai date: before 08:00 local "
-                                       "the current day is not counted")
 def test_days_so_far_are_counted_in_local_time(dbs, bank, make_unit, make_user, admin):
     """At 07:00 on the drive's 2nd day (Shanghai), 2 days have begun: 5 right answers on day 1 (cap 5) give 50."""
     P = make_user(role="staff", unit=make_unit("报表测试时区中队"))

@@ -290,14 +290,22 @@ def test_people_export_values(site, as_user):
     assert ws["D2"].number_format == "0.0%"
 
 
-@pytest.mark.xfail(strict=True, reason="trainer/reports/views.py:83 writes 最近学习 with r.last_activity.strftime(), "
-                                       "i.e. the stored UTC time, while the page (|localtime) shows Asia/Shanghai")
 def test_exported_last_activity_is_in_local_time(site, as_user):
     """最近学习 in the people export is Shanghai time, as on the page (UTC is only for the database)."""
     c = as_user(site.admin)
     expected = site.a1_last_activity.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
     people = {r["工号"]: r for r in _table(_workbook(c.get("/reports/coverage?format=xlsx-people")))}
     assert people["rwa1"]["最近学习"] == expected
+
+
+def test_export_keeps_text_that_looks_like_a_formula_as_is(site, as_user, make_user):
+    """A name starting with = or - is exported as that very text, stored as a string (never a formula)."""
+    make_user(role="staff", unit=site.A, login="rwf1", name="=1+2")
+    make_user(role="staff", unit=site.A, login="rwf2", name="-李四")
+    ws = _workbook(as_user(site.admin).get("/reports/coverage?format=xlsx-people"))
+    cells = {row[0].value: row[1] for row in ws.iter_rows(min_row=2)}
+    assert cells["rwf1"].data_type == "s" and cells["rwf2"].data_type == "s"
+    assert (cells["rwf1"].value, cells["rwf2"].value) == ("=1+2", "-李四")
 
 
 def test_supervisor_exports_contain_nobody_of_another_unit(site, as_user):

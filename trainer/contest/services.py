@@ -66,14 +66,15 @@ def standings(db: Session, drive: Drive, *, as_of: datetime | None = None, froze
     time_used: dict[int, int] = defaultdict(int)
     passed_any: dict[int, bool] = defaultdict(bool)
     for exam in drive.exams:
-        counted = {uid: a for uid, a in counted_attempts(db, exam, ids).items() if a.submitted_at <= cutoff}
+        counted = counted_attempts(db, exam, ids, submitted_by=cutoff)
         for uid in ids:
             a = counted.get(uid)
             exam_scores[uid].append(a.score_100 if a else None)
             if a:
                 time_used[uid] += int((a.submitted_at - a.started_at).total_seconds())
                 passed_any[uid] |= bool(a.passed)
-    days = max(1, (min(cutoff.date(), drive.end_date) - drive.start_date).days + 1)
+    local_cutoff = cutoff.replace(tzinfo=timezone.utc).astimezone(LOCAL).date()  # days are local, like answers
+    days = max(1, (min(local_cutoff, drive.end_date) - drive.start_date).days + 1)
     weights = scoring.Weights(drive.exam_weight, drive.study_weight, drive.practice_weight, drive.practice_daily_cap)
     people = [scoring.score(scoring.PersonInput(
         uid, users[uid].unit_id, tuple(exam_scores[uid]), studied.get(uid, 0), total_modules or 0,

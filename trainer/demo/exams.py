@@ -102,3 +102,27 @@ def _history(db: Session, exam: Exam, opened: datetime) -> int:
         svc.submit(db, attempt, now=start + timedelta(minutes=rng.randint(8, 25)))
         count += 1
     return count
+
+
+DRIVE_TITLE = "2026年度岗位大练兵・业务大比武（演示）"
+
+
+def seed_drive(db: Session, now: datetime | None = None) -> int:
+    """The demo drive: the four course laws and 城管执法实务, both demo exams, default weights."""
+    from zoneinfo import ZoneInfo
+
+    from trainer.contest.services import DriveData, save_drive
+    from trainer.reports.models import Drive
+    from trainer.study.models import Course
+    if db.scalar(select(Drive.id).where(Drive.title == DRIVE_TITLE)) is not None:
+        return 0
+    admin = db.scalar(select(User).where(User.login == data.ADMIN[0]))
+    if admin is None:
+        return 0
+    today = svc.aware(now or svc.now_utc()).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    courses = [c.id for c in db.scalars(select(Course).where(
+        Course.key.in_(["宪法", "行政处罚法", "行政许可法", "行政强制法", "chengguan-shiwu"])))]
+    exams = [e.id for e in db.scalars(select(Exam).where(Exam.title.in_([OPEN_TITLE, CLOSED_TITLE])))]
+    save_drive(db, admin, DriveData(title=DRIVE_TITLE, start_date=today - timedelta(weeks=8),
+                                    end_date=today + timedelta(weeks=4), course_ids=courses, exam_ids=exams))
+    return 1

@@ -452,14 +452,18 @@ def review_level(db: Session, exam: Exam, attempt: Attempt, now: datetime | None
     return exam.review_policy
 
 
-def counted_attempts(db: Session, exam: Exam, user_ids: list[int]) -> dict[int, Attempt]:
-    """Each user's counted attempt (best or last, per the exam), finished and fully graded."""
+def counted_attempts(db: Session, exam: Exam, user_ids: list[int], *,
+                     submitted_by: datetime | None = None) -> dict[int, Attempt]:
+    """Each user's counted attempt (best or last, per the exam), finished and fully graded; with submitted_by,
+    as things stood at that moment (a frozen leaderboard)."""
     by_user: dict[int, list[Attempt]] = {}
     if not user_ids:
         return {}
-    for a in db.scalars(select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(user_ids),
-                                              Attempt.submitted_at.is_not(None), Attempt.pending_manual == 0)
-                        .order_by(Attempt.number)):
+    stmt = select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(user_ids),
+                                 Attempt.submitted_at.is_not(None), Attempt.pending_manual == 0)
+    if submitted_by is not None:
+        stmt = stmt.where(Attempt.submitted_at <= naive(submitted_by))
+    for a in db.scalars(stmt.order_by(Attempt.number)):
         by_user.setdefault(a.user_id, []).append(a)
     out = {}
     for uid, attempts in by_user.items():

@@ -48,6 +48,15 @@ def _selection():
     return courses, exams, chosen_courses, chosen_exams
 
 
+def _local(moment) -> str:
+    """A stored UTC time as shown on screen (Asia/Shanghai)."""
+    if moment is None:
+        return ""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
 def _pct(v):
     return None if v is None else round(v, 4)
 
@@ -80,7 +89,7 @@ def coverage():
         data = [[r.user.login, r.user.name, r.user.unit.name if r.user.unit else ""]
                 + [r.studied.get(c.id, 0) for c in chosen_courses]
                 + [(r.exams[e.id].score_100 if r.exams.get(e.id) else None) for e in chosen_exams]
-                + [r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "", reasons.get(r.user.id, "")]
+                + [_local(r.last_activity), reasons.get(r.user.id, "")]
                 for r in people]
         return _xlsx("催学名单" if fmt == "xlsx-behind" else "人员学习考试情况", "人员", headers, data)
     return render_template("reports/coverage.html", rows=rows, units=units, behind=behind, courses=courses,
@@ -95,9 +104,17 @@ def units():
     _, unit_rows = svc.coverage(db.session, current_user, chosen_courses, chosen_exams)
     drive = current_drive(db.session)
     drive_scores = {}
-    if drive is not None:
+    if drive is not None:  # the all-member average drive score of each unit, rolled up the unit tree
         s = standings(db.session, drive)
-        drive_scores = {u.unit_id: u.average for _, u in s.units}
+        per_unit: dict[int, tuple] = {}
+        for _, p in s.people:
+            if p.unit_id is not None:
+                n, total = per_unit.get(p.unit_id, (0, 0.0))
+                per_unit[p.unit_id] = (n + 1, total + p.total)
+        from trainer.reports.statistics import rollup
+        tree = {u.unit.id: u.unit.parent_id for u in unit_rows}
+        rolled = rollup(tree, {k: (n, total, 0, 0, 0.0) for k, (n, total) in per_unit.items()})
+        drive_scores = {uid: round(c[1] / c[0], 2) for uid, c in rolled.items() if c[0]}
     from trainer.contest.services import LOCAL
     from datetime import datetime
     since = drive.start_date if drive else datetime.now(LOCAL).date() - timedelta(weeks=7)

@@ -22,8 +22,11 @@ def table_xlsx(title: str, headers: list[str], rows: list[list], formats: dict[i
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center")
     for row in rows:
-        # text that Excel would read as a formula stays text
-        ws.append([("'" + v) if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                cell.data_type = "s"  # text that Excel would read as a formula stays text
+                cell.quotePrefix = True
     for col, fmt in (formats or {}).items():
         for cell in ws.iter_rows(min_row=2, min_col=col + 1, max_col=col + 1):
             cell[0].number_format = fmt
