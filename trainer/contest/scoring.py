@@ -100,4 +100,10 @@ def rank_units(units: list[UnitScore], key: str = "average") -> list[tuple[int, 
     if key not in ("average", "study_rate", "sit_rate", "pass_rate", "mean_score"):
         raise ValueError(f"unknown sort key {key!r}")
     ordered = sorted(units, key=lambda u: (-(getattr(u, key) or 0.0), -u.average, u.unit_id))
-    return [(i, u) for i, u in enumerate(ordered, 1)]
+    out, last, last_rank = [], None, 0
+    for i, u in enumerate(ordered, 1):  # ties share a rank, as on the individual board
+        tie = (getattr(u, key) or 0.0, u.average)
+        last_rank = last_rank if tie == last else i
+        last = tie
+        out.append((last_rank, u))
+    return out

@@ -36,6 +36,15 @@ class Standings:
     unit_names: dict[int, str]
 
 
+def _local_day_sql(db: Session):
+    """The Asia/Shanghai date of a stored UTC answer time, computed by the database (UTC+8 all year: China has no
+    daylight saving time), so the leaderboard groups answers per person and day without fetching every row."""
+    if db.get_bind().dialect.name == "sqlite":
+        return func.date(PracticeItem.answered_at, "+8 hours")
+    from sqlalchemy import Date, cast, text
+    return cast(PracticeItem.answered_at + text("interval '8 hours'"), Date)
+
+
 def _utc_naive(d: date, end: bool = False) -> datetime:
     moment = datetime.combine(d + timedelta(days=1) if end else d, datetime.min.time(), LOCAL)
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
@@ -57,11 +66,12 @@ def standings(db: Session, drive: Drive, *, as_of: datetime | None = None, froze
         select(ModuleProgress.user_id, func.count()).join(Module, Module.id == ModuleProgress.module_id)
         .where(Module.course_id.in_(course_ids or [-1]), ModuleProgress.studied_at.is_not(None),
                ModuleProgress.studied_at <= cutoff).group_by(ModuleProgress.user_id)).all())
-    right: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for uid, at in db.execute(select(PracticeItem.user_id, PracticeItem.answered_at).where(
+    right: dict[int, dict[date, int]] = defaultdict(dict)
+    day = _local_day_sql(db)
+    for uid, d, n in db.execute(select(PracticeItem.user_id, day, func.count()).where(
             PracticeItem.is_correct.is_(True), PracticeItem.answered_at >= start,
-            PracticeItem.answered_at <= cutoff)):
-        right[uid][at.replace(tzinfo=timezone.utc).astimezone(LOCAL).date()] += 1
+            PracticeItem.answered_at <= cutoff).group_by(PracticeItem.user_id, day)):
+        right[uid][d if isinstance(d, date) else date.fromisoformat(str(d))] = n
     exam_scores: dict[int, list[float | None]] = {uid: [] for uid in ids}
     time_used: dict[int, int] = defaultdict(int)
     passed_any: dict[int, bool] = defaultdict(bool)

@@ -28,6 +28,8 @@ def _standings(drive: Drive):
 def leaderboard(drive_id: int | None = None):
     drive = db.session.get(Drive, drive_id) if drive_id else svc.current_drive(db.session)
     if drive is None:
+        if drive_id:
+            abort(404)
         return render_template("contest/none.html")
     s = _standings(drive)
     mine = next(((r, p) for r, p in s.people if p.user_id == current_user.id), None)
