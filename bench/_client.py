@@ -218,8 +218,7 @@ class ServerProcess:
     # `python -m trainer.serve ARGS` is runpy.run_module("trainer.serve", run_name="__main__", alter_sys=True)
     # with ARGS in sys.argv: run it that way so that the command line does not contain "trainer.serve" (a
     # `pkill -f trainer.serve` by someone else on the machine took the benchmark's server down mid-run).
-    LAUNCHER = ("import runpy; runpy.run_module('trainer' + '.serve', run_name='__main__', alter_sys=True)"
-                "  # python -m trainer.serve")
+    LAUNCHER = "import runpy; runpy.run_module('trainer' + '.serve', run_name='__main__', alter_sys=True)"
 
     def __init__(self, instance: Path, url: str, server: str | None, log_path: Path,
                  plain_argv: bool = False) -> None:
@@ -575,6 +574,7 @@ class Recorder:
         self.errors: dict[str, int] = defaultdict(int)
         self.error_kinds: Counter = Counter()
         self.error_first: dict[tuple[str, str], str] = {}
+        self.busy: dict[str, int] = defaultdict(int)  # 503 + Retry-After answers (retried, not errors)
         self.outage_failures: dict[str, int] = defaultdict(int)  # crash test: failures while the server was down
         self.saves: dict[int, dict[int, SaveTrack]] = defaultdict(dict)  # attempt -> position -> track
         self.clock: list[tuple[int, float, float, int, int]] = []  # (attempt, t_sent, t_recv, seconds_left, epoch)
@@ -642,6 +642,16 @@ async def call(rec: Recorder, kind: str, fn, expect, *, retry_until: float | Non
                 backoff = min(backoff * 2, 2.0)
                 continue
             raise Failed(kind) from None
+        if resp.status == 503 and "retry-after" in resp.headers and rec.busy[kind] < 100000:
+            # the server asks to come back later (back-pressure): not an error, retried after the delay
+            rec.busy[kind] += 1
+            try:
+                delay = float(resp.headers["retry-after"])
+            except ValueError:
+                delay = 2.0
+            await asyncio.sleep(delay * random.uniform(0.7, 1.5))
+            tries -= 1
+            continue
         if expect(resp):
             rec.latency[time_kind or kind].append(resp.seconds)
             if kind == "save":
@@ -706,7 +716,9 @@ class Candidate:
             resp = await self.client.post_form("/login", {"login": self.login, "password": self.password,
                                                           "csrf_token": token or "", "next": ""})
             return resp
+        t0 = time.perf_counter()
         await self._call("login", login_once, _redirect_ok)
+        self.rec.latency["login_total"].append(time.perf_counter() - t0)
 
     async def start(self, exam_id: int | None = None) -> tuple[int, str, dict]:
         exam_id = exam_id or self.exam_id
@@ -745,8 +757,12 @@ class Candidate:
         t_sent = time.time()
         resp = await self._call(kind, lambda: self.client.post_json(f"/exams/a/{attempt_id}/save", body,
                                                                     {"X-CSRFToken": csrf}),
-                                lambda r: r.status == 200)
-        data = resp.json()
+                                lambda r: r.status == 200 and r.body.startswith(b"{"))
+        try:
+            data = resp.json()
+        except ValueError:
+            self.rec.error(kind, f"not JSON: {resp.text[:100]!r}")
+            raise Failed(kind) from None
         if data.get("saved") or int(data.get("seq", 0)) >= seq:
             track.acked = max(track.acked, seq)
         else:
@@ -762,6 +778,9 @@ class Candidate:
             await self._run()
             self.state = "done"
         except Failed:
+            self.state = "failed:" + self.state
+        except Exception as exc:  # a bug in the benchmark or a response it cannot read: keep the others going
+            self.rec.error("client", f"{self.state}: {type(exc).__name__}: {exc}")
             self.state = "failed:" + self.state
         finally:
             self.done = True

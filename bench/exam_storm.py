@@ -162,12 +162,18 @@ def main(argv=None) -> int:
         storm_errors = rec.total_errors()
 
         log(f"Phase 2: saturation, {args.saturation_clients} clients × {args.saturation_seconds:g} s …")
+        sat_cpu0, sat_sys0 = server.cpu_seconds(), bc.system_cpu()
         sat = asyncio.run(bc.saturate_saves(cands[:args.saturation_clients], prep.exam_ids["saturation"],
                                             args.saturation_seconds, rec))
         log(f"  saves: {sat['saves']} in {sat['seconds']:.1f} s by {sat['clients']} clients = {sat['rps']:.0f}/s")
         triv = asyncio.run(bc.saturate_get(server.port, "/static/css/app.css", args.saturation_clients,
                                            args.saturation_seconds, rec))
         log(f"  GET /static/css/app.css: {triv['requests']} in {triv['seconds']:.1f} s = {triv['rps']:.0f}/s")
+        sat_cpu, sat_sys = server.cpu_seconds() - sat_cpu0, bc.system_cpu()
+        sat_busy, sat_total = sat_sys[0] - sat_sys0[0], sat_sys[1] - sat_sys0[1]
+        log(f"  during phase 2 the machine was {sat_busy / sat_total * 100 if sat_total else 0:.0f} % busy; "
+            f"server {sat_cpu:.0f} s CPU, everything else (this client and other processes) "
+            f"{max(0.0, sat_busy - sat_cpu):.0f} s")
         problems = server.log_problems()
         if server.proc.poll() is not None and not server.died:
             server.died = f"the server exited (code {server.proc.returncode}) before the end of the run"
@@ -179,7 +185,8 @@ def main(argv=None) -> int:
         # ---- report ----
         log()
         log(f"Exam storm: {args.candidates} candidates, {backend}, {server_name}")
-        stats_table(rec, [("login", "login        POST /login"), ("exam_page", "exam page    GET  /exams/<id>"),
+        stats_table(rec, [("login", "login        POST /login"),
+                          ("login_total", "(until logged in, with retries)"), ("exam_page", "exam page    GET  /exams/<id>"),
                           ("start", "start        POST /exams/<id>/start"),
                           ("take_page", "paper        GET  /exams/a/<id>"),
                           ("save", "save         POST /exams/a/<id>/save"),
@@ -206,6 +213,9 @@ def main(argv=None) -> int:
             + (" — " + ", ".join(f"{k} {v}" for k, v in sorted(rec.errors.items())) if rec.errors else ""))
         for line in rec.error_samples[:15]:
             log(f"    {line}")
+        if rec.busy:
+            log("  503 + Retry-After answers (retried after the delay, not errors): "
+                + ", ".join(f"{k} {v}" for k, v in sorted(rec.busy.items())))
         if server.died:
             log(f"  !!! {server.died}")
         if problems:
@@ -236,7 +246,8 @@ def main(argv=None) -> int:
             "submit_p99_ms": r1(percentile(rec.latency["submit"], 99)), "save_rps_max": r1(sat["rps"]),
             "trivial_rps": r1(triv["rps"]), "unfinished": verdict.unfinished,
             "server_died": bool(server.died),
-            "other_cpu_s": r1(max(0.0, busy - srv_cpu - cli_cpu)), "database": backend, "server": server_name}, ensure_ascii=False))
+            "other_cpu_s": r1(max(0.0, busy - srv_cpu - cli_cpu)),
+            "busy_retries": sum(rec.busy.values()), "database": backend, "server": server_name}, ensure_ascii=False))
         return 0
     finally:
         if server is not None:
