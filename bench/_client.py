@@ -574,6 +574,7 @@ class Recorder:
         self.errors: dict[str, int] = defaultdict(int)
         self.error_kinds: Counter = Counter()
         self.error_first: dict[tuple[str, str], str] = {}
+        self.replayed = 0  # saves acknowledged as already stored (saved=false, seq covered)
         self.busy: dict[str, int] = defaultdict(int)  # 503 + Retry-After answers (retried, not errors)
         self.outage_failures: dict[str, int] = defaultdict(int)  # crash test: failures while the server was down
         self.saves: dict[int, dict[int, SaveTrack]] = defaultdict(dict)  # attempt -> position -> track
@@ -765,6 +766,8 @@ class Candidate:
             raise Failed(kind) from None
         if data.get("saved") or int(data.get("seq", 0)) >= seq:
             track.acked = max(track.acked, seq)
+            if not data.get("saved"):
+                self.rec.replayed += 1  # a re-sent save the server had already stored (its answer was lost)
         else:
             self.rec.error(kind, f"save not acknowledged: sent seq {seq}, answer {data}")
         self.rec.clock.append((attempt_id, t_sent, time.time(), int(data.get("seconds_left", -1)), self.rec.epoch))

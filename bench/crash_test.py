@@ -278,7 +278,8 @@ def main(argv=None) -> int:
             f"p99 {percentile(rec.latency['save'], 99):.0f} ms (answered requests; those queued while a restarted "
             f"server booted included)")
         log(f"  answers checked {verdict.checked_answers}: lost {verdict.lost_answers}; stored a newer unacknowledged "
-            f"save {verdict.newer_than_acked}")
+            f"save {verdict.newer_than_acked}; re-sent saves the server had already stored (answer lost in a "
+            f"kill or a reset) {rec.replayed}")
         for line in verdict.lost_samples:
             log(f"    {line}")
         log(f"  main exam attempts {verdict.attempts}: finalised by {verdict.finalised_by}; unfinished "
@@ -306,6 +307,7 @@ def main(argv=None) -> int:
             "unfinished": verdict.unfinished + lag.unfinished,
             "wrong_finaliser": verdict.wrong_finaliser + lag.wrong_finaliser,
             "answers_checked": verdict.checked_answers, "newer_than_acked": verdict.newer_than_acked,
+            "acked_by_replay": rec.replayed,
             "clock_errors": clock["errors"], "clock_max_dev_s": r1(clock["max_dev_s"]),
             "resumed_clock_errors": clock["resumed_errors"], "laggards_finalised_by_job": lag.finalised_by_job,
             "candidates": args.candidates, "laggards": args.laggards,
