@@ -132,6 +132,7 @@ def prepare_database(url: str, users: int, exams: list[dict]) -> Prepared:
     from sqlalchemy import insert, select, text
 
     from trainer import create_app, db
+    from trainer.db import utcnow
     from trainer.migrate import upgrade
 
     t0 = time.perf_counter()
@@ -166,7 +167,7 @@ def prepare_database(url: str, users: int, exams: list[dict]) -> Prepared:
                 if login not in existing:
                     rows.append(dict(login=login, name=f"压测学员{n}", unit_id=staff_units[n % len(staff_units)],
                                      role="staff", active=True, password_hash=pw, must_change_password=False,
-                                     is_demo=True, failed_logins=0, created_at=datetime.utcnow()))
+                                     is_demo=True, failed_logins=0, created_at=utcnow()))
             for i in range(0, len(rows), 1000):
                 db.session.execute(insert(User), rows[i:i + 1000])
             db.session.commit()
