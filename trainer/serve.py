@@ -23,13 +23,12 @@ def start_finaliser(app, every: float = FINALISE_EVERY_SECONDS) -> threading.Thr
     """Finalise attempts past their deadline even when no browser is open (runs in the server process)."""
     def loop() -> None:
         from trainer import db
-        from trainer.exams.services import finalise_expired
+        from trainer.exams.jobs import finalise_expired_in_batches
         while True:
             time.sleep(every)
             try:
                 with app.app_context():
-                    with db.write_transaction(db.session):
-                        finalise_expired(db.session)
+                    finalise_expired_in_batches()
                     db.session.remove()
             except Exception:  # keep the job alive; the next round retries
                 logging.getLogger("trainer.finaliser").exception("finalising expired attempts failed")

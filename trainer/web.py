@@ -28,6 +28,7 @@ def register_web(app: Flask) -> None:
     for bp in (auth_bp, laws_bp, study_bp, admin_bp, supervisor_bp, banks_bp, practice_bp, exams_bp, exam_admin_bp,
                contest_bp, reports_bp):
         app.register_blueprint(bp)
+    db.serialize_views(app)
 
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -93,4 +94,17 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(404, _error(404, "页面不存在", "您要找的页面不存在，可能链接有误或内容已删除。"))
     app.register_error_handler(500, _error(500, "系统错误", "服务器处理请求时出错，请稍后重试；如果反复出现，请联系管理员。"))
     app.register_error_handler(413, _error(413, "文件过大", "上传的文件超过 10 MB 上限。"))
+    busy = _error(503, "系统繁忙", "系统繁忙，本次操作没有保存，请稍候几秒再试。")
+
+    def _database_busy(exc):
+        # SQLite gave up waiting for its write lock (busy timeout): the transaction was rolled back, so nothing
+        # of this request was written. Anything else from the database stays a 500.
+        if "database is locked" not in str(exc):
+            raise exc
+        db.session.rollback()
+        response, code = busy(exc)
+        return response, code, {"Retry-After": "3"}
+
+    from sqlalchemy.exc import OperationalError
+    app.register_error_handler(OperationalError, _database_busy)
     app.register_error_handler(CSRFError, _error(400, "页面已过期", "表单已过期或来源不明，请刷新页面后重试。"))

@@ -16,6 +16,8 @@ from trainer.auth.services import (
     change_own_password,
     create_user,
     delete_unit,
+    password_matches,
+    record_login,
     reset_password,
     save_unit,
     unit_tree,
@@ -58,6 +60,24 @@ def test_authenticate_success_resets_failures_and_sets_last_login(dbs, make_user
     assert stored.failed_logins == 0
     assert stored.locked_until is None
     assert stored.last_login_at == T0
+
+
+def test_password_check_is_read_only_and_record_login_applies_it(dbs, make_user):
+    """A login is split so that the slow scrypt check writes nothing and the short write re-reads the
+    account: a failure counted by another request meanwhile is not overwritten."""
+    user = make_user(login="zf1010")
+    assert password_matches(dbs, " zf1010 ", PASSWORD) is True
+    assert password_matches(dbs, "zf1010", "Wrong0000") is False
+    assert password_matches(dbs, "nobody-here", PASSWORD) is False
+    assert not dbs.dirty and not dbs.new and reload(dbs, user).failed_logins == 0
+    dbs.execute(User.__table__.update().where(User.id == user.id).values(failed_logins=3))  # another request
+    result = record_login(dbs, "zf1010", False, now=T0)
+    assert result.user is None and result.error == GENERIC
+    assert reload(dbs, user).failed_logins == 4
+    result = record_login(dbs, "zf1010", True, now=T0)
+    stored = reload(dbs, user)
+    assert result.user is stored and stored.failed_logins == 0 and stored.last_login_at == T0
+    assert record_login(dbs, "nobody-here", True, now=T0).error == GENERIC
 
 
 def test_authenticate_strips_login_whitespace(dbs, make_user):

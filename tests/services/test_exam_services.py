@@ -1050,3 +1050,40 @@ def test_exams_for_lists_published_invited_exams(dbs, make_exam, candidate, make
     assert [(e.title, state, [a.id for a in attempts]) for e, state, attempts in rows] == [
         ("可见的考试", "open", [attempt.id])]
     assert svc.exams_for(dbs, candidate, now=T0 - 2 * H)[0][1] == "upcoming"
+
+
+def test_finalise_in_batches_commits_every_expired_attempt_once(app, dbs, make_exam, make_user):
+    """The server's job finalises expired attempts a few per write transaction: all of them, each once, only
+    those of the exam asked for, and none that is still running."""
+    from trainer import db
+    from trainer.exams.jobs import finalise_expired_in_batches
+    people = [make_user() for _ in range(13)]
+    exam, other = make_exam(users=people[:12]), make_exam(users=[people[12]])
+    expired = [svc.start_attempt(dbs, u, exam, now=T0) for u in people[:11]]
+    running = svc.start_attempt(dbs, people[11], exam, now=T0 + 50 * M)
+    elsewhere = svc.start_attempt(dbs, people[12], other, now=T0)
+    dbs.commit()
+    now = T0 + 75 * M
+    with app.app_context():
+        assert svc.expired_attempt_ids(db.session, now=now, exam_id=exam.id) == [a.id for a in expired]
+        assert finalise_expired_in_batches(exam_id=exam.id, batch=4, now=now) == 11
+        assert finalise_expired_in_batches(exam_id=exam.id, batch=4, now=now) == 0
+        db.session.remove()
+    for a in (*expired, running, elsewhere):
+        dbs.refresh(a)
+    assert {a.finalised_by for a in expired} == {"timeout"} and all(a.score is not None for a in expired)
+    assert running.submitted_at is None and elsewhere.submitted_at is None
+    with app.app_context():
+        assert finalise_expired_in_batches(now=now) == 1  # every exam: the other one's attempt
+        db.session.remove()
+    dbs.refresh(elsewhere)
+    assert elsewhere.finalised_by == "timeout"
+
+
+def test_focus_events_are_counted_in_the_database(dbs, exam, candidate):
+    """Each focus event increments the stored count (an SQL increment, not a stale read-modify-write)."""
+    attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
+    dbs.execute(Attempt.__table__.update().where(Attempt.id == attempt.id).values(focus_events=5))
+    result = svc.record_focus(dbs, candidate, attempt.id, "blur", now=T0 + M)
+    assert result["count"] == 6 and attempt.focus_events == 6
+    assert dbs.scalar(select(func.count()).select_from(FocusEvent).where(FocusEvent.attempt_id == attempt.id)) == 1

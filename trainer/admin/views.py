@@ -159,6 +159,7 @@ def edit_unit(unit_id: int):
 
 
 @bp.route("/roster", methods=["GET", "POST"])
+@db.own_transactions
 @require_role("admin")
 def roster_import():
     """Upload a roster: validate the whole file and show a preview; nothing is written yet."""

@@ -33,19 +33,29 @@ class LoginResult:
     error: str | None
 
 
-def authenticate(db: Session, login: str, password: str, *, max_failures: int = 5,
-                 lock_minutes: int = 15, now: datetime | None = None) -> LoginResult:
-    """Check credentials with a per-account lock stored in the database."""
+def password_matches(db: Session, login: str, password: str) -> bool:
+    """The slow part of a login (scrypt, ~70 ms of CPU), read-only: run it outside any write transaction.
+    Unknown logins cost as much time as wrong passwords."""
+    hashed = db.scalar(select(User.password_hash).where(User.login == login.strip()))
+    if not hashed:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(hashed, password)
+
+
+def record_login(db: Session, login: str, password_ok: bool, *, max_failures: int = 5, lock_minutes: int = 15,
+                 now: datetime | None = None) -> LoginResult:
+    """Apply a checked password to the account: the per-account lock stored in the database, failure counts,
+    last login. Short; run it in a write transaction (it re-reads the account)."""
     now = now or utcnow()
     generic = "工号或密码错误。"
-    user = db.scalar(select(User).where(User.login == login.strip()))
+    user = db.scalar(select(User).where(User.login == login.strip()).execution_options(populate_existing=True))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
         return LoginResult(None, generic)
     if user.locked_until and user.locked_until > now:
         minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         return LoginResult(None, f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员。")
-    if not user.password_hash or not check_password_hash(user.password_hash, password):
+    if not password_ok:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= max_failures:
             user.locked_until = now + timedelta(minutes=lock_minutes)
@@ -63,7 +73,15 @@ def authenticate(db: Session, login: str, password: str, *, max_failures: int = 
     return LoginResult(user, None)
 
 
-def change_own_password(db: Session, user: User, current: str, new: str) -> None:
+def authenticate(db: Session, login: str, password: str, *, max_failures: int = 5,
+                 lock_minutes: int = 15, now: datetime | None = None) -> LoginResult:
+    """Check credentials with a per-account lock stored in the database (password_matches + record_login)."""
+    return record_login(db, login, password_matches(db, login, password), max_failures=max_failures,
+                        lock_minutes=lock_minutes, now=now)
+
+
+def new_own_password_hash(user: User, current: str, new: str) -> str:
+    """Check a password change (scrypt, slow: keep it outside write transactions) and return the new hash."""
     if not check_password_hash(user.password_hash, current):
         raise AccountError("当前密码不正确。")
     problem = password_problem(new, user.login)
@@ -71,9 +89,17 @@ def change_own_password(db: Session, user: User, current: str, new: str) -> None
         raise AccountError(problem)
     if check_password_hash(user.password_hash, new):
         raise AccountError("新密码不能与当前密码相同。")
-    user.password_hash = hash_password(new)
+    return hash_password(new)
+
+
+def set_own_password_hash(db: Session, user: User, new_hash: str) -> None:
+    user.password_hash = new_hash
     user.must_change_password = False
     db.flush()
+
+
+def change_own_password(db: Session, user: User, current: str, new: str) -> None:
+    set_own_password_hash(db, user, new_own_password_hash(user, current, new))
 
 
 def _validate_user_fields(db: Session, login: str, name: str, role: str, unit_id: int | None,

@@ -10,16 +10,17 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@db.own_transactions
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("study.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        result = services.authenticate(
-            db.session, form.login.data, form.password.data,
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        db.session.commit()
+        ok = services.password_matches(db.session, form.login.data, form.password.data)  # slow, read-only
+        with db.write_transaction(db.session):  # short: re-read the account and record the outcome
+            result = services.record_login(
+                db.session, form.login.data, ok, max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
         if result.user is None:
             flash(result.error, "danger")
             return render_template("auth/login.html", form=form), 200
@@ -42,17 +43,18 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@db.own_transactions
 @login_required
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_own_password(db.session, current_user, form.current.data, form.new.data)
+            new_hash = services.new_own_password_hash(current_user, form.current.data, form.new.data)
+            with db.write_transaction(db.session):
+                services.set_own_password_hash(db.session, current_user._get_current_object(), new_hash)
         except services.AccountError as exc:
-            db.session.rollback()
             flash(str(exc), "danger")
         else:
-            db.session.commit()
             flash("密码已修改。", "success")
             return redirect(url_for("study.home"))
     return render_template("auth/change_password.html", form=form)

@@ -169,6 +169,7 @@ def cited_text():
 # ---- import, export, generate ------------------------------------------------------------------------
 
 @bp.route("/banks/import", methods=["GET", "POST"])
+@db.own_transactions
 @require_role("admin")
 def import_upload():
     """Upload a bank file: every question is checked and shown; nothing is written until confirmed."""

@@ -13,6 +13,7 @@ from trainer.auth.models import User
 from trainer.auth.services import unit_tree
 from trainer.banks.models import Question
 from trainer.exams import services as svc
+from trainer.exams.jobs import finalise_expired_in_batches
 from trainer.exams.forms import ExamForm, OverrideForm
 from trainer.exams.models import Attempt, AttemptItem, Exam
 from trainer.laws.services import current_laws
@@ -184,8 +185,8 @@ def set_status(exam_id: int):
 @require_role("supervisor")
 def monitor(exam_id: int):
     exam = _exam_or_404(exam_id)
-    rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user))
-    db.session.commit()  # attempts past their deadline were finalised
+    finalise_expired_in_batches(exam_id=exam.id)
+    rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
     counts = {s: sum(1 for r in rows if r.state == s) for s in ("not_started", "in_progress", "submitted")}
     return render_template("exams/monitor.html", exam=exam, rows=rows, counts=counts)
 
@@ -294,7 +295,7 @@ def release(exam_id: int):
 def scores(exam_id: int):
     """A printable score sheet: each invited candidate's counted attempt."""
     exam = _exam_or_404(exam_id)
-    rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user))
-    db.session.commit()
+    finalise_expired_in_batches(exam_id=exam.id)
+    rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
     counted = svc.counted_attempts(db.session, exam, [r.user.id for r in rows])
     return render_template("exams/scores.html", exam=exam, rows=rows, counted=counted)

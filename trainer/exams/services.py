@@ -45,14 +45,17 @@ def now_utc() -> datetime:
 
 # ---- the question pool -------------------------------------------------------------------------------
 
+def _pool_filter():
+    return (Question.is_latest.is_(True), Question.status == "published", Question.needs_review.is_(False),
+            or_(Question.source != "generated", Question.is_promoted.is_(True)))
+
+
 def build_pool(db: Session) -> list[paper.PoolQuestion]:
     """Every question usable in exams: latest, published, not flagged for review, not generated unless promoted."""
     rows = db.execute(select(Question.id, Question.key, Question.type, Question.difficulty, Question.tags,
                              Question.options, Bank.slug)
                       .join(Bank, Bank.id == Question.bank_id)
-                      .where(Question.is_latest.is_(True), Question.status == "published",
-                             Question.needs_review.is_(False),
-                             or_(Question.source != "generated", Question.is_promoted.is_(True)))).all()
+                      .where(*_pool_filter())).all()
     cites: dict[int, list[tuple[str, int | None]]] = {}
     for qid, law, number in db.execute(select(Citation.question_id, Citation.law_short_title,
                                               Citation.article_number)):
@@ -224,9 +227,11 @@ def open_attempt(db: Session, exam_id: int, user_id: int) -> Attempt | None:
                                            Attempt.submitted_at.is_(None)))
 
 
-def start_attempt(db: Session, user: User, exam: Exam, *, now: datetime | None = None) -> Attempt:
+def start_attempt(db: Session, user: User, exam: Exam, *, now: datetime | None = None,
+                  pool: list[paper.PoolQuestion] | None = None) -> Attempt:
     """Start (or resume) the candidate's attempt. Exactly one attempt is created even if start is pressed twice
-    or in two tabs: the (exam, user, number) unique constraint decides, and the loser resumes the winner's."""
+    or in two tabs: the (exam, user, number) unique constraint decides, and the loser resumes the winner's.
+    `pool` (build_pool, read before the write transaction: ~8 ms) keeps that work out of the write lock."""
     now = aware(now or now_utc())
     if exam.status != "published":
         raise ExamError("考试尚未发布。")
@@ -250,7 +255,7 @@ def start_attempt(db: Session, user: User, exam: Exam, *, now: datetime | None =
         raise ExamError("您的作答次数已用完。")
     number = done + 1
     try:
-        drawn = paper.draw(template_of(exam), build_pool(db), seed=f"exam:{exam.id}:user:{user.id}:attempt:{number}")
+        drawn = paper.draw(template_of(exam), build_pool(db) if pool is None else pool, seed=f"exam:{exam.id}:user:{user.id}:attempt:{number}")
     except paper.PaperError as exc:  # the pool shrank after publishing (questions retired or flagged)
         raise ExamError(f"试卷无法生成，请联系考务人员：{exc}") from None
     deadline = timing.deadline(now, exam.time_limit_minutes, close_at, override.extra_minutes if override else 0)
@@ -380,15 +385,29 @@ def finalise_if_expired(db: Session, attempt: Attempt, exam: Exam | None = None,
     return False
 
 
-def finalise_expired(db: Session, *, now: datetime | None = None, exam_id: int | None = None) -> int:
-    """Finalise every attempt past its deadline and grace (the periodic job, the monitor, any request)."""
+def expired_attempt_ids(db: Session, *, now: datetime | None = None, exam_id: int | None = None) -> list[int]:
+    """Open attempts past their deadline and grace."""
+    now = aware(now or now_utc())
+    cutoff = naive(now - timedelta(seconds=timing.GRACE_SECONDS))
+    stmt = select(Attempt.id).where(Attempt.submitted_at.is_(None), Attempt.deadline_at < cutoff)
+    if exam_id is not None:
+        stmt = stmt.where(Attempt.exam_id == exam_id)
+    return list(db.scalars(stmt.order_by(Attempt.id)))
+
+
+def finalise_expired(db: Session, *, now: datetime | None = None, exam_id: int | None = None,
+                     ids: list[int] | None = None) -> int:
+    """Finalise attempts past their deadline and grace (all of them, or those of `ids` still expired).
+    Grading takes a few ms per attempt: callers that may meet many commit in batches (exams.jobs)."""
     now = aware(now or now_utc())
     cutoff = naive(now - timedelta(seconds=timing.GRACE_SECONDS))
     stmt = select(Attempt).where(Attempt.submitted_at.is_(None), Attempt.deadline_at < cutoff)
     if exam_id is not None:
         stmt = stmt.where(Attempt.exam_id == exam_id)
+    if ids is not None:
+        stmt = stmt.where(Attempt.id.in_(ids))
     count = 0
-    for attempt in db.scalars(stmt).all():
+    for attempt in db.scalars(stmt.execution_options(populate_existing=True)).all():
         count += submit(db, attempt, by="timeout", now=now)
     return count
 
@@ -402,7 +421,8 @@ def record_focus(db: Session, user: User, attempt_id: int, kind: str, *, now: da
         raise ExamError("事件类型无效。")
     now = aware(now or now_utc())
     db.add(FocusEvent(attempt_id=attempt.id, at=naive(now), kind=kind))
-    attempt.focus_events += 1
+    db.execute(update(Attempt).where(Attempt.id == attempt.id).values(focus_events=Attempt.focus_events + 1))
+    db.refresh(attempt)
     exam = db.get(Exam, attempt.exam_id)
     action = "record"
     if exam.focus_policy == "warn":
@@ -555,10 +575,13 @@ class MonitorRow:
     seconds_left: int | None
 
 
-def monitor(db: Session, exam: Exam, unit_ids: set[int] | None, *, now: datetime | None = None) -> list[MonitorRow]:
-    """Every invited candidate (within the viewer's units) with the state of their latest attempt."""
+def monitor(db: Session, exam: Exam, unit_ids: set[int] | None, *, now: datetime | None = None,
+            finalise: bool = True) -> list[MonitorRow]:
+    """Every invited candidate (within the viewer's units) with the state of their latest attempt. Attempts
+    past their deadline are finalised first (finalise=False: the caller did that, see exams.jobs)."""
     now = aware(now or now_utc())
-    finalise_expired(db, now=now, exam_id=exam.id)
+    if finalise:
+        finalise_expired(db, now=now, exam_id=exam.id)
     ids = invited_user_ids(db, exam)
     users = list(db.scalars(select(User).where(User.id.in_(ids)).order_by(User.login)))
     if unit_ids is not None:

@@ -21,6 +21,15 @@ class _ExamItemView(ShownQuestion):
     """An attempt item shown to its candidate: options in the candidate's order, no answer."""
 
 
+def _finalise_if_due(attempts: list[Attempt]) -> None:
+    """Finalise the candidate's attempts past deadline and grace, in a short write transaction (GET pages)."""
+    due = [a.id for a in attempts if a.submitted_at is None
+           and timing.is_expired(svc.now_utc(), svc.aware(a.deadline_at))]
+    if due:
+        with db.write_transaction(db.session):
+            svc.finalise_expired(db.session, ids=due)
+
+
 def _attempt_or_404(attempt_id: int) -> Attempt:
     try:
         return svc.attempt_for(db.session, current_user, attempt_id)
@@ -45,9 +54,7 @@ def exam(exam_id: int):
     attempts = list(db.session.scalars(select(Attempt).where(Attempt.exam_id == exam.id,
                                                              Attempt.user_id == current_user.id)
                                        .order_by(Attempt.number)))
-    for a in attempts:
-        svc.finalise_if_expired(db.session, a, exam)
-    db.session.commit()
+    _finalise_if_due(attempts)
     return render_template("exams/exam.html", exam=exam, attempts=attempts, open_at=open_at, close_at=close_at,
                            state=timing.window_state(svc.now_utc(), open_at, close_at),
                            allowed=svc.attempts_allowed(exam, override), released=svc.results_released(db.session, exam),
@@ -55,12 +62,14 @@ def exam(exam_id: int):
 
 
 @bp.route("/<int:exam_id>/start", methods=["POST"])
+@db.own_transactions
 @login_required
 def start(exam_id: int):
     exam = db.session.get(Exam, exam_id) or abort(404)
+    pool = svc.build_pool(db.session)  # read-only, before taking the write lock
     try:
         with db.write_transaction(db.session):
-            attempt = svc.start_attempt(db.session, current_user, exam)
+            attempt = svc.start_attempt(db.session, current_user, exam, pool=pool)
     except svc.ExamError as exc:
         flash(str(exc), "warning")
         visible = exam.status == "published" and svc.is_invited(db.session, exam, current_user)
@@ -73,8 +82,7 @@ def start(exam_id: int):
 def take(attempt_id: int):
     attempt = _attempt_or_404(attempt_id)
     exam = db.session.get(Exam, attempt.exam_id)
-    if svc.finalise_if_expired(db.session, attempt, exam):
-        db.session.commit()
+    _finalise_if_due([attempt])
     if attempt.submitted_at is not None:
         return redirect(url_for("exams.result", attempt_id=attempt.id))
     questions = {q.id: q for q in db.session.scalars(select(Question).where(
@@ -104,6 +112,7 @@ def _json_error(message: str, status: int):
 
 
 @bp.route("/a/<int:attempt_id>/save", methods=["POST"])
+@db.own_transactions
 @login_required
 def save(attempt_id: int):
     """Save one answer: {"position": n, "seq": k, "response": ..., "flagged": bool?}."""

@@ -66,8 +66,8 @@ def course(course_key: str):
 def module(course_key: str, ordinal: int):
     course = _course_or_404(course_key)
     module = _module_or_404(course, ordinal)
-    services.record_visit(db.session, current_user, module)
-    db.session.commit()
+    with db.write_transaction(db.session):
+        services.record_visit(db.session, current_user, module)
     modules = course.modules
     idx = modules.index(module)
     law = services.course_law(db.session, course)
