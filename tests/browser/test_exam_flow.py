@@ -299,3 +299,18 @@ def test_offline_first_tap_after_typing_navigates(phone_page, live_db, exam_for)
     _unsaved(page)
     page.tap('#answer-sheet [data-goto="7"]')  # a finger, not a mouse
     expect(page.locator('.exam-q[data-position="7"]')).to_be_visible(timeout=2000)
+
+
+def test_waiting_room_opens_by_itself(phone_page, exam_for):
+    """A candidate who logged in early waits on the exam page: it counts down from the server's time and, once
+    the exam opens, reloads itself and offers the start button without anyone touching it."""
+    page = phone_page
+    exam, user = exam_for(open_at=svc.now_utc() + timedelta(seconds=4))
+    log_in(page, user.login)
+    page.goto(f"/exams/{exam.id}")
+    expect(page.locator("#waiting-room")).to_contain_text("距开考还有")
+    expect(page.locator("#open-countdown")).to_have_text(re.compile(r"^0:0[1-4]$"))
+    expect(page.locator("#start-exam")).to_have_count(0)
+    expect(page.locator("#start-exam")).to_be_visible(timeout=15_000)
+    page.click("#start-exam")
+    expect(page).to_have_url(re.compile(r"/exams/a/\d+$"))

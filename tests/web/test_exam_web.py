@@ -736,3 +736,17 @@ def test_start_when_pool_shrank_flashes_a_message(dbs, exam, candidate, client_f
     assert resp.status_code == 302 and _path(resp) == f"/exams/{exam.id}"
     assert "试卷无法生成，请联系考务人员" in _text(c.get(_path(resp)))
     assert dbs.scalar(select(func.count()).select_from(Attempt).where(Attempt.exam_id == exam.id)) == 0
+
+
+def test_upcoming_exam_page_is_a_waiting_room(dbs, make_exam, candidate, client_for):
+    """Before the exam opens its page counts down from the server's time to the opening (the page reloads
+    itself then) and offers no start button; starting early is refused with a message."""
+    exam = make_exam(users=[candidate], open_at=svc.now_utc() + 10 * M)
+    c = client_for(candidate)
+    html = _html(c.get(f"/exams/{exam.id}"))
+    seconds = int(re.search(r'id="waiting-room" data-seconds="(\d+)"', html).group(1))
+    assert 10 * 60 - 5 <= seconds <= 10 * 60
+    assert "距开考还有" in html and "9 分钟" in html and 'id="start-exam"' not in html
+    resp = c.post(f"/exams/{exam.id}/start", follow_redirects=True)
+    assert "考试尚未开始。" in _text(resp)
+    assert dbs.scalar(select(func.count()).select_from(Attempt).where(Attempt.exam_id == exam.id)) == 0
