@@ -10,11 +10,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from support import attempt_items, right_answer, wrong_answer
 from trainer.audit import AuditLog
 from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
-from trainer.banks.types import LETTERS, canonical_to_display, display_to_canonical
+from trainer.banks.types import canonical_to_display, display_to_canonical
 from trainer.exams import services as svc
 from trainer.exams.models import Attempt, AttemptItem, Exam, ExamOverride, FocusEvent
 from trainer.security import visible_unit_ids
@@ -132,32 +133,10 @@ def exam(make_exam, candidate):
 # ---- helpers -----------------------------------------------------------------------------------------
 
 def items_of(dbs, attempt: Attempt) -> list[tuple[AttemptItem, Question]]:
-    rows = list(dbs.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-                            .order_by(AttemptItem.position)))
-    return [(i, dbs.get(Question, i.question_id)) for i in rows]
+    return attempt_items(dbs, attempt.id)
 
 
-def right(q: Question, item: AttemptItem):
-    """The right answer in the form the browser sends (displayed letters for choices)."""
-    answer = q.answer_value
-    if q.type in ("single", "multiple"):
-        return canonical_to_display(answer, item.order)
-    if q.type == "judge":
-        return "true" if answer else "false"
-    if q.type == "blank":
-        return [v[0] for v in answer]
-    return "我的案例分析作答"
-
-
-def wrong(q: Question, item: AttemptItem):
-    if q.type in ("single", "multiple"):
-        good = set(right(q, item))
-        return next(c for c in LETTERS[:len(q.option_list)] if c not in good)
-    if q.type == "judge":
-        return "false" if q.answer_value else "true"
-    if q.type == "blank":
-        return ["不知道"] * len(q.answer_value)
-    return "不会"
+right, wrong = right_answer, wrong_answer
 
 
 def subset(q: Question, item: AttemptItem) -> str:

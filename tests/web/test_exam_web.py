@@ -17,13 +17,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from support import PASSWORD
+from support import PASSWORD, attempt_items, right_answer, wrong_answer
 from trainer import create_app
 from trainer.audit import AuditLog
 from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
-from trainer.banks.types import LETTERS, canonical_to_display
 from trainer.exams import services as svc
 from trainer.exams.models import Attempt, AttemptItem, Exam
 
@@ -162,32 +161,7 @@ def _start(c, exam) -> int:
     return int(match.group(1))
 
 
-def _items(dbs, attempt_id: int) -> list[tuple[AttemptItem, Question]]:
-    rows = dbs.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id).order_by(AttemptItem.position))
-    return [(i, dbs.get(Question, i.question_id)) for i in rows]
-
-
-def _right(q: Question, item: AttemptItem):
-    answer = q.answer_value
-    if q.type in ("single", "multiple"):
-        return canonical_to_display(answer, item.order)
-    if q.type == "judge":
-        return "true" if answer else "false"
-    if q.type == "blank":
-        return [v[0] for v in answer]
-    return "考生自己的案例作答"
-
-
-def _other(q: Question, item: AttemptItem):
-    """An answer that reveals nothing: a wrong choice, an unrelated text."""
-    if q.type in ("single", "multiple"):
-        good = set(_right(q, item))
-        return next(c for c in LETTERS[:len(q.option_list)] if c not in good)
-    if q.type == "judge":
-        return "false" if q.answer_value else "true"
-    if q.type == "blank":
-        return ["不清楚"] * len(q.answer_value)
-    return "考生自己的案例作答"
+_items, _right, _other = attempt_items, right_answer, wrong_answer
 
 
 def _save(c, attempt_id: int, body, **kw):

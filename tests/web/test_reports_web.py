@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from support import PASSWORD
+from support import PASSWORD, bank_question_yaml
 from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
@@ -42,15 +42,7 @@ def _bank_yaml() -> str:
     out = ["format: 1", "bank: report-web", "title: 报表页面测试题库", "course: 行政处罚法", "questions:"]
 
     def q(key, qtype, stem, answer, article, *, options=None, tags=()):
-        out.extend([f"  - key: {key}", f"    type: {qtype}", f"    stem: \"{stem}\""])
-        if options:
-            out.append("    options:")
-            out.extend(f"      - \"{o}\"" for o in options)
-        out.extend([f"    answer: {answer}", f"    explanation: \"依据第{article}条。\"",
-                    f"    citations:\n      - {{law: 行政处罚法, article: {article}}}", "    difficulty: 2"])
-        if tags:
-            out.append(f"    tags: [{', '.join(tags)}]")
-        out.append("    status: published")
+        bank_question_yaml(out, key, qtype, stem, answer, article, options=options, tags=tags)
 
     for n in range(1, 5):
         q(f"rwe-{n:04d}", "judge", f"页面报表判断题第{n}题。", "true" if n % 2 else "false", 10, tags=("报表页面考试",))
