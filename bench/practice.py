@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -671,9 +673,22 @@ def report(results: dict, backend: str, fill_s: float | None, counts: dict[str, 
             log(f"  {mean * 1000:7.2f} ms ×{calls:<4} {kind:<6} {one_line[:150]}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
+@dataclass
+class BenchDatabase:
+    url: str
+    backend: str
+    tmpdir: str | None
+
+    def log_size(self) -> None:
+        if self.tmpdir:
+            size = sum(p.stat().st_size for p in Path(self.tmpdir).iterdir())
+            log(f"  SQLite files: {size / 1e6:.0f} MB")
+
+
+@contextmanager
+def bench_database(args):
+    """The database a benchmark fills: a throw-away PostgreSQL server (--postgres), the --database-url given,
+    or a fresh SQLite file in a temporary directory; removed afterwards unless --keep."""
     tmpdir = server = None
     try:
         if args.postgres:
@@ -687,9 +702,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tmpdir = tempfile.mkdtemp(prefix="trainer-bench-")
             url = "sqlite:///" + os.path.join(tmpdir, "trainer.db")
-        backend = url.split(":", 1)[0].split("+", 1)[0]
         log("Database: " + re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url))
+        yield BenchDatabase(url, url.split(":", 1)[0].split("+", 1)[0], tmpdir)
+        if args.keep and server is not None:
+            log(f"(PostgreSQL left running: {url}, data in {server.dir}; stop it with "
+                f"pg_ctl -D {server.data} stop)")
+        if args.keep and tmpdir:
+            log(f"(SQLite database kept in {tmpdir})")
+    finally:
+        if server is not None and not args.keep:
+            server.stop()
+        if tmpdir and not args.keep:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    with bench_database(args) as database:
+        url, backend = database.url, database.backend
         log("Preparing (migrations, laws, courses, banks, demo bureau) …")
         app = prepare(url)
         counts_before = count_rows(app)
@@ -706,28 +737,16 @@ def main(argv: list[str] | None = None) -> int:
             fill_s, users, bank = fill(app, args)
         counts = count_rows(app)
         log("  rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        if tmpdir:
-            size = sum(p.stat().st_size for p in Path(tmpdir).iterdir())
-            log(f"  SQLite files: {size / 1e6:.0f} MB")
+        database.log_size()
 
         log("Measuring …")
         results = measure(app, args, users, bank)
         app.extensions["trainer.engine"].dispose()
         report(results, backend, fill_s, counts, args.top_queries)
         log(f"\nTotal run time: {time.perf_counter() - started:.0f} s")
-        if args.keep and server is not None:
-            log(f"(PostgreSQL left running: {url}, data in {server.dir}; stop it with "
-                f"pg_ctl -D {server.data} stop)")
-        if args.keep and tmpdir:
-            log(f"(SQLite database kept in {tmpdir})")
-        log(json.dumps({"home_ms": round(results["home"]["median"], 2), "quiz_ms": round(results["quiz"]["median"], 2),
-                        "answer_ms": round(results["answer"]["median"], 2)}))
-        return 0
-    finally:
-        if server is not None and not args.keep:
-            server.stop()
-        if tmpdir and not args.keep:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+    log(json.dumps({"home_ms": round(results["home"]["median"], 2), "quiz_ms": round(results["quiz"]["median"], 2),
+                    "answer_ms": round(results["answer"]["median"], 2)}))
+    return 0
 
 
 if __name__ == "__main__":

@@ -38,13 +38,10 @@ import cProfile
 import io
 import json
 import math
-import os
 import pstats
 import random
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime, time as dtime, timedelta, timezone
@@ -426,22 +423,8 @@ def report(results: dict, backend: str, counts: dict[str, int], fill_s: float, t
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    tmpdir = server = None
-    try:
-        if args.postgres:
-            sys.path.insert(0, str(ROOT / "tests"))
-            from pg import PostgresServer
-            log("Starting a throw-away PostgreSQL server (tests/pg.py) …")
-            server = PostgresServer().start()
-            url = server.create_database("bench")
-        elif args.database_url:
-            url = args.database_url
-        else:
-            tmpdir = tempfile.mkdtemp(prefix="trainer-bench-")
-            url = "sqlite:///" + os.path.join(tmpdir, "trainer.db")
-        backend = url.split(":", 1)[0].split("+", 1)[0]
-        log("Database: " + re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url))
-
+    with practice_bench.bench_database(args) as database:
+        url, backend = database.url, database.backend
         log("Preparing (migrations, laws, courses, banks, demo bureau) …")
         app = practice_bench.prepare(url)
         if practice_bench.count_rows(app)["practice_items"]:
@@ -455,9 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         fill_s += exam_s
         counts = count_rows(app)
         log("  rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        if tmpdir:
-            size = sum(p.stat().st_size for p in Path(tmpdir).iterdir())
-            log(f"  SQLite files: {size / 1e6:.0f} MB")
+        database.log_size()
 
         log("Measuring …")
         results = measure(app, args, exam_ids)
@@ -466,25 +447,15 @@ def main(argv: list[str] | None = None) -> int:
             explain(app, results, min(5, args.top_queries or 5))
         app.extensions["trainer.engine"].dispose()
         log(f"\nTotal run time: {time.perf_counter() - started:.0f} s")
-        if args.keep and server is not None:
-            log(f"(PostgreSQL left running: {url}, data in {server.dir}; stop it with "
-                f"pg_ctl -D {server.data} stop)")
-        if args.keep and tmpdir:
-            log(f"(SQLite database kept in {tmpdir})")
 
-        def med(role, kind):
-            return round(results[role][kind]["median"], 1)
-        pages = ("coverage", "units", "knowledge", "person", "drive")
-        log(json.dumps({"report_ms": {k: med("admin", k) for k in pages}, "item_analysis_ms": med("admin", "item"),
-                        "export_ms": med("admin", "export"),
-                        "supervisor_ms": {k: med("supervisor", k) for k in pages + ("item", "export")}},
-                       ensure_ascii=False))
-        return 0
-    finally:
-        if server is not None and not args.keep:
-            server.stop()
-        if tmpdir and not args.keep:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+    def med(role, kind):
+        return round(results[role][kind]["median"], 1)
+    pages = ("coverage", "units", "knowledge", "person", "drive")
+    log(json.dumps({"report_ms": {k: med("admin", k) for k in pages}, "item_analysis_ms": med("admin", "item"),
+                    "export_ms": med("admin", "export"),
+                    "supervisor_ms": {k: med("supervisor", k) for k in pages + ("item", "export")}},
+                   ensure_ascii=False))
+    return 0
 
 
 if __name__ == "__main__":
