@@ -724,3 +724,59 @@ def test_upcoming_exam_page_is_a_waiting_room(dbs, make_exam, candidate, client_
     resp = c.post(f"/exams/{exam.id}/start", follow_redirects=True)
     assert "考试尚未开始。" in _text(resp)
     assert dbs.scalar(select(func.count()).select_from(Attempt).where(Attempt.exam_id == exam.id)) == 0
+
+
+def test_admin_form_limits_sections_by_chapter_and_bank(dbs, bank, admin, candidate, client_for):
+    """Sections can be limited to chapters and banks (besides laws and difficulty): the limits are stored, the
+    exam page lists them in Chinese, and a chapter the pool has no questions in is refused by name."""
+    c = client_for(admin)
+    page = _html(c.get("/admin/exams/new"))
+    assert 'value="行政处罚法|2"' in page and "行政处罚法 第二章 行政处罚的种类和设定" in page
+    assert 'value="exam-web"' in page
+    form = _exam_form("限定章节考试", candidate.unit_id, [{"title": "第二章单选", "type": "single", "count": 3,
+                                                          "points": 20}, {"title": "判断", "type": "judge",
+                                                                          "count": 2, "points": 20}])
+    form.update({"sections-0-chapters": ["行政处罚法|2"], "sections-0-banks": ["exam-web"]})
+    resp = c.post("/admin/exams/new", data=form)
+    assert resp.status_code == 302, _text(resp)[:2000]
+    exam = dbs.scalar(select(Exam).where(Exam.title == "限定章节考试"))
+    first = exam.template_dict["sections"][0]
+    assert first["chapters"] == [["行政处罚法", 2]] and first["banks"] == ["exam-web"]
+    assert "第二章单选：3 题 × 20.0 分（行政处罚法第二章；题库 exam-web）" in _text(c.get(f"/admin/exams/{exam.id}"))
+
+    form.update({"title": "第五章考试", "sections-0-chapters": ["行政处罚法|5"]})
+    resp = c.post("/admin/exams/new", data=form)
+    assert resp.status_code == 200 and "第1部分“第二章单选”需要 3 题" in _text(resp)
+    assert dbs.scalar(select(func.count()).select_from(Exam).where(Exam.title == "第五章考试")) == 0
+
+
+def test_admin_sets_a_fixed_paper_by_question_keys(dbs, bank, admin, candidate, client_for):
+    """A fixed paper: the admin lists question keys; the counts per type follow from the list, sections without
+    listed questions are dropped, every candidate gets exactly those questions. An unknown key is refused and
+    nothing is saved."""
+    c = client_for(admin)
+    sections = [{"title": "单选", "type": "single", "count": "", "points": 20},
+                {"title": "多选", "type": "multiple", "count": "", "points": 30},
+                {"title": "判断", "type": "judge", "count": "", "points": 30},
+                {"title": "填空", "type": "blank", "count": "", "points": 10}]
+    keys = ["exw-0001", "exw-0002", "exw-0011", "exw-0021"]
+    form = _exam_form("固定试卷考试", candidate.unit_id, sections, fixed_keys="\n".join(keys + ["nope-0001"]))
+    resp = c.post("/admin/exams/new", data=form)
+    assert resp.status_code == 200 and "题目编号 nope-0001 不存在" in _text(resp)
+    assert dbs.scalar(select(func.count()).select_from(Exam).where(Exam.title == "固定试卷考试")) == 0
+
+    form["fixed_keys"] = "\n".join(keys)
+    resp = c.post("/admin/exams/new", data=form)
+    assert resp.status_code == 302, _text(resp)[:2000]
+    exam = dbs.scalar(select(Exam).where(Exam.title == "固定试卷考试"))
+    template = svc.template_of(exam)
+    assert [(s.type, s.count) for s in template.sections] == [("single", 2), ("multiple", 1), ("judge", 1)]
+    assert template.total_points == 100
+    ids = {dbs.scalar(select(Question.id).where(Question.key == k, Question.is_latest.is_(True))) for k in keys}
+    assert set(template.fixed) == ids
+    edit = _html(c.get(f"/admin/exams/{exam.id}/edit"))
+    assert "exw-0001\nexw-0002\nexw-0011\nexw-0021" in edit
+    assert "固定试卷（4 题，所有考生同一套题）" in _text(c.get(f"/admin/exams/{exam.id}"))
+    assert c.post(f"/admin/exams/{exam.id}/status", data={"status": "published"}).status_code == 302
+    aid = _start(client_for(candidate), exam)
+    assert {q.id for _, q in _items(dbs, aid)} == ids

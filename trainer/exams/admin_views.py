@@ -41,9 +41,16 @@ def _exam_or_404(exam_id: int) -> Exam:
 def _form(exam: Exam | None = None) -> ExamForm:
     form = ExamForm()
     form.units.choices = [(u.id, "　" * depth + u.name) for u, depth in unit_tree(db.session)]
-    laws = [(law.short_title, law.short_title) for law in current_laws(db.session)]
+    laws = current_laws(db.session)
+    chapters = [(f"{law.short_title}|{c.ordinal}", f"{law.short_title} {c.title}")
+                for law in laws for c in sorted(law.chapters, key=lambda c: c.ordinal)]
+    from trainer.banks.models import Bank
+    from trainer.banks.review import all_tags
+    banks = [(b.slug, b.title) for b in db.session.scalars(select(Bank).order_by(Bank.id))]
+    tags = [(t, t) for t in all_tags(db.session)]
     for entry in form.sections:
-        entry.form.laws.choices = laws
+        entry.form.laws.choices = [(law.short_title, law.short_title) for law in laws]
+        entry.form.chapters.choices, entry.form.tags.choices, entry.form.banks.choices = chapters, tags, banks
     if exam is not None and request.method == "GET":
         for name in ("title", "instructions", "time_limit_minutes", "pass_mark", "max_attempts", "counting",
                      "release_policy", "review_policy", "review_after_close", "multiple_policy", "focus_policy",
@@ -60,6 +67,13 @@ def _form(exam: Exam | None = None) -> ExamForm:
             entry.form.points.data = section.get("points")
             entry.form.laws.data = section.get("laws") or []
             entry.form.difficulties.data = [str(d) for d in section.get("difficulties") or []]
+            entry.form.chapters.data = [f"{law}|{ordinal}" for law, ordinal in section.get("chapters") or []]
+            entry.form.tags.data = section.get("tags") or []
+            entry.form.banks.data = section.get("banks") or []
+        fixed = exam.template_dict.get("fixed") or []
+        if fixed:
+            key_of = dict(db.session.execute(select(Question.id, Question.key).where(Question.id.in_(fixed))).all())
+            form.fixed_keys.data = "\n".join(key_of.get(i, f"#{i}") for i in fixed)
     elif exam is None and request.method == "GET":
         start = datetime.now(_tz()).replace(second=0, microsecond=0, tzinfo=None) + timedelta(hours=1)
         form.open_at.data, form.close_at.data = start, start + timedelta(days=1)
@@ -78,17 +92,37 @@ def _data(form: ExamForm) -> tuple[svc.ExamData, list[str]]:
     missing = [x for x in logins if x not in users]
     if missing:
         errors.append("以下工号不存在：" + "、".join(missing[:20]))
+    keys = [k for k in (form.fixed_keys.data or "").replace("，", " ").replace(",", " ").split() if k]
+    fixed: list[int] = []
+    per_type: dict[str, int] = {}
+    if keys:
+        fixed, key_errors = svc.fixed_ids_for_keys(db.session, list(dict.fromkeys(keys)))
+        errors.extend(key_errors[:20])
+        for qtype in db.session.scalars(select(Question.type).where(Question.id.in_(fixed))):
+            per_type[qtype] = per_type.get(qtype, 0) + 1
     sections = []
     for i, entry in enumerate(form.sections, 1):
         f = entry.form
         if not f.type.data:
             continue
+        if keys:  # a fixed paper: each type's section gives the points; its count is what the list holds
+            if f.type.data not in per_type:
+                continue
+            f.count.data = per_type[f.type.data]
         if not f.count.data or not f.points.data:
             errors.append(f"第{i}部分请填写题数和每题分值。")
             continue
+        chapters = []
+        for value in f.chapters.data or []:
+            law, _, ordinal = value.rpartition("|")
+            if law and ordinal.isdigit():
+                chapters.append([law, int(ordinal)])
         sections.append({"title": f.title.data or dict(f.type.choices)[f.type.data], "type": f.type.data,
                          "count": f.count.data, "points": f.points.data, "laws": f.laws.data or [],
-                         "difficulties": [int(d) for d in f.difficulties.data or []]})
+                         "difficulties": [int(d) for d in f.difficulties.data or []],
+                         **({"chapters": chapters} if chapters else {}),
+                         **({"tags": list(f.tags.data)} if f.tags.data else {}),
+                         **({"banks": list(f.banks.data)} if f.banks.data else {})})
     data = svc.ExamData(
         title=form.title.data or "", instructions=form.instructions.data or "", open_at=_to_utc(form.open_at.data),
         close_at=_to_utc(form.close_at.data), time_limit_minutes=form.time_limit_minutes.data,
@@ -96,7 +130,7 @@ def _data(form: ExamForm) -> tuple[svc.ExamData, list[str]]:
         release_policy=form.release_policy.data, review_policy=form.review_policy.data,
         review_after_close=form.review_after_close.data, multiple_policy=form.multiple_policy.data,
         focus_policy=form.focus_policy.data, focus_limit=form.focus_limit.data,
-        unit_ids=tuple(form.units.data or ()), user_ids=tuple(users.values()), sections=sections)
+        unit_ids=tuple(form.units.data or ()), user_ids=tuple(users.values()), sections=sections, fixed=tuple(fixed))
     return data, errors
 
 

@@ -20,6 +20,9 @@ class SectionForm(Form):
     laws = SelectMultipleField("限定法律（可多选，不选为不限）", validators=[Optional()])
     difficulties = SelectMultipleField("限定难度", choices=[("1", "简单"), ("2", "中等"), ("3", "困难")],
                                        validators=[Optional()])
+    chapters = SelectMultipleField("限定章", validators=[Optional()])
+    tags = SelectMultipleField("限定标签", validators=[Optional()])
+    banks = SelectMultipleField("限定题库", validators=[Optional()])
 
 
 class ExamForm(Form):
@@ -40,6 +43,7 @@ class ExamForm(Form):
     units = SelectMultipleField("参考单位（含下级单位）", coerce=int, validators=[Optional()])
     logins = TextAreaField("其他参考人员工号（每行一个，可选）", validators=[Optional(), Length(max=20000)])
     sections = FieldList(FormField(SectionForm), min_entries=5, max_entries=5)
+    fixed_keys = TextAreaField("固定试卷（可选）：题目编号，每行一个", validators=[Optional(), Length(max=20000)])
 
 
 class OverrideForm(Form):

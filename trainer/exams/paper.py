@@ -82,6 +82,22 @@ class Section:
                 and (not self.difficulties or question.difficulty in self.difficulties)
                 and (not self.banks or question.bank in self.banks))
 
+    def describe_filters(self) -> str:
+        """The section's filters in Chinese for the exam page, e.g. "行政处罚法第四章、行政处罚法第五章；难度 2/3"."""
+        from trainer.laws.parser import int_to_cn_numeral
+        parts = []
+        if self.laws:
+            parts.append("、".join(self.laws))
+        if self.chapters:
+            parts.append("、".join(f"{law}第{int_to_cn_numeral(n)}章" for law, n in self.chapters))
+        if self.difficulties:
+            parts.append("难度 " + "/".join(str(d) for d in self.difficulties))
+        if self.tags:
+            parts.append("标签 " + "、".join(self.tags))
+        if self.banks:
+            parts.append("题库 " + "、".join(self.banks))
+        return "；".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (chapters as [law, ordinal] lists); empty filters are left out."""
         out: dict[str, Any] = {"title": self.title, "type": self.type, "count": self.count,

@@ -106,6 +106,14 @@ class ExamData:
     unit_ids: tuple[int, ...] = ()
     user_ids: tuple[int, ...] = ()
     makeup_of_id: int | None = None
+    fixed: tuple[int, ...] = ()  # a fixed paper: these question ids for everyone (order still shuffled)
+
+
+def fixed_ids_for_keys(db: Session, keys: list[str]) -> tuple[list[int], list[str]]:
+    """The current version of each question key (for a fixed paper), and a message per unusable key."""
+    rows = dict(db.execute(select(Question.key, Question.id).where(Question.key.in_(keys), *_pool_filter())).all())
+    errors = [f"题目编号 {k} 不存在，或不是已发布的可用于考试的题目。" for k in keys if k not in rows]
+    return [rows[k] for k in keys if k in rows], errors
 
 
 def check_exam(db: Session, data: ExamData) -> tuple[list[str], list[str]]:
@@ -137,7 +145,7 @@ def check_exam(db: Session, data: ExamData) -> tuple[list[str], list[str]]:
             title=s.get("title") or "", type=s["type"], count=int(s["count"]), points=float(s["points"]),
             laws=tuple(s.get("laws") or ()), chapters=tuple(tuple(c) for c in s.get("chapters") or ()),
             tags=tuple(s.get("tags") or ()), difficulties=tuple(s.get("difficulties") or ()),
-            banks=tuple(s.get("banks") or ())) for s in data.sections))
+            banks=tuple(s.get("banks") or ())) for s in data.sections), fixed=tuple(int(i) for i in data.fixed))
     except (KeyError, ValueError, TypeError):
         return errors + ["组卷规则格式不正确。"], []
     for i, s in enumerate(template.sections, 1):
@@ -161,7 +169,8 @@ def save_exam(db: Session, actor: User, data: ExamData, exam: Exam | None = None
                   release_policy=data.release_policy, review_policy=data.review_policy,
                   review_after_close=data.review_after_close, multiple_policy=data.multiple_policy,
                   focus_policy=data.focus_policy, focus_limit=data.focus_limit,
-                  template=json.dumps({"sections": data.sections}, ensure_ascii=False),
+                  template=json.dumps({"sections": data.sections, **({"fixed": list(data.fixed)} if data.fixed else {})},
+                                      ensure_ascii=False),
                   makeup_of_id=data.makeup_of_id)
     if exam is None:
         exam = Exam(created_by_id=actor.id, status="draft", **fields)
