@@ -43,7 +43,8 @@ def serve_waitress(host: str, port: int, threads: int) -> None:
     from trainer import create_app
     app = create_app()
     start_finaliser(app)
-    serve(app, host=host, port=port, threads=threads, connection_limit=1000, backlog=2048,
+    # waitress counts its listening socket and wake-up pipe among the connections: 1,024 leaves room for 1,000+.
+    serve(app, host=host, port=port, threads=threads, connection_limit=1024, backlog=2048,
           max_request_body_size=MAX_BODY_BYTES, channel_timeout=120, ident="trainer")
 
 
@@ -67,6 +68,23 @@ def serve_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     Server().run()
 
 
+def raise_open_file_limit(want: int = 8192) -> int:
+    """1,000 connections need 1,000+ file descriptors; many systems start processes with a soft limit of 1,024.
+    Raise the soft limit towards the hard one (POSIX; worker processes inherit it). Returns the limit now."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit for sockets
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve trainer")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -77,6 +95,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("TRAINER_WORKERS", "4")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAINER_THREADS", "8")))
     args = parser.parse_args()
+    if 0 <= raise_open_file_limit() < 1100:
+        logging.getLogger("trainer.serve").warning("open-file limit below 1,100: fewer than 1,000 connections fit")
     print(f"\n岗位大练兵学习平台已启动：http://{args.host}:{args.port}/  （{args.server}，Ctrl+C 停止）\n", flush=True)
     if args.server == "waitress":
         serve_waitress(args.host, args.port, args.threads)
