@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,12 @@ from trainer.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 1000
+
+
+def _run(coro):
+    """asyncio.run in a thread of its own: Playwright's sync API keeps an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _free_port() -> int:
@@ -98,7 +105,7 @@ async def _hold_connections(port: int) -> tuple[list[int], int, int]:
 def test_server_holds_a_thousand_simultaneous_connections(server):
     """999 kept-alive connections that have each been served, and then one more, all open at once."""
     name, port = server
-    statuses, last, still_open = asyncio.run(_hold_connections(port))
+    statuses, last, still_open = _run(_hold_connections(port))
     assert statuses == [200] * (CONNECTIONS - 1), f"{name}: {sorted(set(statuses))}"
     assert last == 200 and still_open == CONNECTIONS - 1, name
 
@@ -119,4 +126,4 @@ async def _post_oversized(port: int, size: int) -> int:
 def test_server_refuses_oversized_request_bodies(server):
     """A 12 MB body is over the 10 MB upload cap: 413 (waitress answers before the app, the app under gunicorn)."""
     name, port = server
-    assert asyncio.run(_post_oversized(port, 12 * 1024 * 1024)) == 413, name
+    assert _run(_post_oversized(port, 12 * 1024 * 1024)) == 413, name

@@ -1066,3 +1066,14 @@ def test_focus_events_are_counted_in_the_database(dbs, exam, candidate):
     result = svc.record_focus(dbs, candidate, attempt.id, "blur", now=T0 + M)
     assert result["count"] == 6 and attempt.focus_events == 6
     assert dbs.scalar(select(func.count()).select_from(FocusEvent).where(FocusEvent.attempt_id == attempt.id)) == 1
+
+
+def test_monitor_lists_the_latest_focus_events_with_times(dbs, exam, candidate):
+    """Invigilators see when a candidate left the page: the latest events (up to 5) in time order, and the count."""
+    attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
+    for n in range(7):
+        svc.record_focus(dbs, candidate, attempt.id, "hidden" if n % 2 else "blur", now=T0 + (n + 1) * M)
+    [row] = svc.monitor(dbs, exam, None, now=T0 + 10 * M)
+    assert row.attempt.focus_events == 7
+    assert [(svc.aware(at), kind) for at, kind in row.focus] == [
+        (T0 + 3 * M, "blur"), (T0 + 4 * M, "hidden"), (T0 + 5 * M, "blur"), (T0 + 6 * M, "hidden"), (T0 + 7 * M, "blur")]

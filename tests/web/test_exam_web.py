@@ -8,7 +8,7 @@ import functools
 import html as htmllib
 import json
 import re
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.exams import services as svc
-from trainer.exams.models import Attempt, AttemptItem, Exam
+from trainer.exams.models import Attempt, AttemptItem, Exam, FocusEvent
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 M = timedelta(minutes=1)
@@ -780,3 +780,18 @@ def test_admin_sets_a_fixed_paper_by_question_keys(dbs, bank, admin, candidate, 
     assert c.post(f"/admin/exams/{exam.id}/status", data={"status": "published"}).status_code == 302
     aid = _start(client_for(candidate), exam)
     assert {q.id for _, q in _items(dbs, aid)} == ids
+
+
+def test_monitor_shows_when_a_candidate_left_the_page(dbs, exam, candidate, admin, client_for):
+    """Focus events sent by the exam page appear on the monitor with their local times."""
+    cand = client_for(candidate)
+    aid = _start(cand, exam)
+    for kind in ("hidden", "blur"):
+        resp = cand.post(f"/exams/a/{aid}/focus", json={"kind": kind}, headers={"Accept": "application/json"})
+        assert resp.status_code == 200 and resp.get_json()["action"] == "record"
+    times = [at.replace(tzinfo=timezone.utc).astimezone(LOCAL).strftime("%H:%M:%S")
+             for at in dbs.scalars(select(FocusEvent.at).where(FocusEvent.attempt_id == aid).order_by(FocusEvent.at))]
+    html = _html(client_for(admin).get(f"/admin/exams/{exam.id}/monitor"))
+    row = re.search(rf'<tr data-login="{candidate.login}">(.*?)</tr>', html, re.S).group(1)
+    cell = htmllib.unescape(re.sub(r"<[^>]+>", " ", re.search(r'class="focus-cell">(.*?)</td>', row, re.S).group(1)))
+    assert cell.split() == ["2", times[0], "切出页面", times[1], "窗口失焦"]

@@ -3,7 +3,7 @@ results per the release policy. Services flush; the caller commits once."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select, update
@@ -574,6 +574,9 @@ def grade_item(db: Session, actor: User, item: AttemptItem, points: float, comme
     db.flush()
 
 
+MONITOR_FOCUS_SHOWN = 5  # the latest focus events listed per candidate on the monitor
+
+
 @dataclass
 class MonitorRow:
     user: User
@@ -582,6 +585,7 @@ class MonitorRow:
     total: int
     state: str  # not_started | in_progress | submitted
     seconds_left: int | None
+    focus: list[tuple[datetime, str]] = field(default_factory=list)  # the latest tab switches / focus losses
 
 
 def monitor(db: Session, exam: Exam, unit_ids: set[int] | None, *, now: datetime | None = None,
@@ -604,6 +608,14 @@ def monitor(db: Session, exam: Exam, unit_ids: set[int] | None, *, now: datetime
     totals = dict(db.execute(select(AttemptItem.attempt_id, func.count()).where(
         AttemptItem.attempt_id.in_([a.id for a in latest.values()])).group_by(AttemptItem.attempt_id)).all()) \
         if latest else {}
+    focus: dict[int, list[tuple[datetime, str]]] = {}
+    with_events = [a.id for a in latest.values() if a.focus_events]
+    if with_events:
+        for attempt_id, at, kind in db.execute(select(FocusEvent.attempt_id, FocusEvent.at, FocusEvent.kind)
+                                               .where(FocusEvent.attempt_id.in_(with_events))
+                                               .order_by(FocusEvent.at.desc())):
+            if len(focus.setdefault(attempt_id, [])) < MONITOR_FOCUS_SHOWN:
+                focus[attempt_id].append((at, kind))
     rows = []
     for u in users:
         a = latest.get(u.id)
@@ -612,7 +624,8 @@ def monitor(db: Session, exam: Exam, unit_ids: set[int] | None, *, now: datetime
         else:
             state = "submitted" if a.submitted_at else "in_progress"
             left = None if a.submitted_at else timing.seconds_left(now, aware(a.deadline_at))
-            rows.append(MonitorRow(u, a, answered.get(a.id, 0), totals.get(a.id, 0), state, left))
+            rows.append(MonitorRow(u, a, answered.get(a.id, 0), totals.get(a.id, 0), state, left,
+                                   sorted(focus.get(a.id, []))))
     return rows
 
 
