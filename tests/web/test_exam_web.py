@@ -795,3 +795,24 @@ def test_monitor_shows_when_a_candidate_left_the_page(dbs, exam, candidate, admi
     row = re.search(rf'<tr data-login="{candidate.login}">(.*?)</tr>', html, re.S).group(1)
     cell = htmllib.unescape(re.sub(r"<[^>]+>", " ", re.search(r'class="focus-cell">(.*?)</td>', row, re.S).group(1)))
     assert cell.split() == ["2", times[0], "切出页面", times[1], "窗口失焦"]
+
+
+def test_monitor_filters_candidates_by_state(dbs, make_exam, make_user, admin, client_for):
+    """The monitor's 作答中 / 未开始 / 已交卷 tabs list only those candidates; the counts stay for everyone."""
+    started, waiting, done = (make_user(role="staff") for _ in range(3))
+    exam = make_exam(users=[started, waiting, done])
+    svc.start_attempt(dbs, started, exam)
+    svc.submit(dbs, svc.start_attempt(dbs, done, exam))
+    dbs.commit()
+    a = client_for(admin)
+
+    def listed(state=None):
+        html = _html(a.get(f"/admin/exams/{exam.id}/monitor" + (f"?state={state}" if state else "")))
+        assert re.search(r'id="count-in-progress">1<', html) and re.search(r'id="count-submitted">1<', html)
+        return re.findall(r'<tr data-login="([^"]+)">', html)
+
+    assert listed() == sorted([started.login, waiting.login, done.login])
+    assert listed("in_progress") == [started.login]
+    assert listed("not_started") == [waiting.login]
+    assert listed("submitted") == [done.login]
+    assert len(listed("nonsense")) == 3

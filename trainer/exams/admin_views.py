@@ -222,7 +222,11 @@ def monitor(exam_id: int):
     finalise_expired_in_batches(exam_id=exam.id)
     rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
     counts = {s: sum(1 for r in rows if r.state == s) for s in ("not_started", "in_progress", "submitted")}
-    return render_template("exams/monitor.html", exam=exam, rows=rows, counts=counts)
+    state = request.args.get("state", "")
+    if state in counts:
+        rows = [r for r in rows if r.state == state]
+    return render_template("exams/monitor.html", exam=exam, rows=rows, counts=counts,
+                           state=state if state in counts else "")
 
 
 def _scoped_attempt(attempt_id: int) -> Attempt:
