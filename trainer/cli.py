@@ -173,7 +173,7 @@ def demo_clear() -> None:
 @click.option("--json", "as_json", is_flag=True, help="最后一行输出 JSON 汇总")
 def banks_validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Check bank files against the law library (default: question_banks/*.yaml)."""
-    from trainer.banks.bankfile import summary
+    from trainer.banks.validation import summary
     from trainer.banks.services import bank_files, load_and_validate
     files = bank_files(list(paths))
     banks, issues = load_and_validate(db.session, files)

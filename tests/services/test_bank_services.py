@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from trainer.audit import AuditLog
 from trainer.banks import services
-from trainer.banks.bankfile import dump_bank, load_bank
+from trainer.banks.bankdump import dump_bank
+from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Bank, Question
 from trainer.laws.parser import ParsedArticle, ParsedLaw
 from trainer.laws.services import current_law, import_law

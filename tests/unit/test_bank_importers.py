@@ -9,7 +9,8 @@ import docx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from trainer.banks.bankfile import BankSpec, Citation, QuestionSpec, ScoringPoint, dump_bank, load_bank
+from trainer.banks.bankdump import dump_bank
+from trainer.banks.bankfile import BankSpec, Citation, QuestionSpec, ScoringPoint, load_bank
 from trainer.banks.importers import (
     ImportPreview, build_template_xlsx, export_xlsx, parse_citations, parse_docx, parse_xlsx,
 )

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from trainer.banks.bankdump import dump_bank
+from trainer.banks.numbers import cn_number, numbers_with_units
+from trainer.banks.validation import summary, validate_bank, validate_banks
 from trainer.banks.bankfile import (
     TYPES,
     BankSpec,
@@ -13,13 +16,7 @@ from trainer.banks.bankfile import (
     Issue,
     QuestionSpec,
     ScoringPoint,
-    cn_number,
-    dump_bank,
     load_bank,
-    numbers_with_units,
-    summary,
-    validate_bank,
-    validate_banks,
 )
 from trainer.banks.types import REGISTRY
 

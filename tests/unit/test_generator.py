@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from trainer.banks.bankfile import BankSpec, Citation, dump_bank, load_bank, numbers_with_units, validate_bank
+from trainer.banks.bankdump import dump_bank
+from trainer.banks.bankfile import BankSpec, Citation, load_bank
+from trainer.banks.numbers import numbers_with_units
+from trainer.banks.validation import validate_bank
 from trainer.banks.generator import generate
 
 LAW = "示例法"

@@ -1,30 +1,28 @@
-"""Bank files (question_banks/*.yaml, format 1): load, check against the law text, dump.
+"""Bank files (question_banks/*.yaml, format 1): the values and loading.
 
 Pure: no Flask, no database. The format is described in question_banks/README.md.
 
 * `load_bank(text, filename)` parses and checks one file on its own (structure, answers, keys) and
   returns a `BankSpec` (None when there is any error) plus the issues found.
-* `validate_bank(bank, article_text, preamble_text)` checks a bank against the law library through two
-  lookups (so it stays pure): citations resolve, blanks occur in the cited text, numbers with units
-  occur in the cited text (warnings). `validate_banks(banks)` checks keys across banks.
-* `dump_bank(bank)` writes the same format back; `load_bank(dump_bank(b), ...) == (b, [])`.
+* Checking against the law library and across banks: `trainer.banks.validation`; writing the format back:
+  `trainer.banks.bankdump`; numbers with units: `trainer.banks.numbers`.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
 
 import yaml
 
-from trainer.laws.parser import cn_numeral_to_int, int_to_cn_numeral, split_paragraphs
+from trainer.banks.numbers import cn_number
+from trainer.laws.parser import int_to_cn_numeral
 
 __all__ = [
     "BankSpec", "Citation", "Issue", "QuestionSpec", "ScoringPoint", "FORMAT_VERSION", "STATUSES", "TYPES",
-    "BLANK_RE", "cn_number", "dump_bank", "load_bank", "numbers_with_units", "summary", "validate_bank",
-    "validate_banks",
+    "BLANK_RE", "load_bank", "load_question",
 ]
 
 FORMAT_VERSION = 1
@@ -478,228 +476,3 @@ def _citations(raw: Any, c: _Checker) -> tuple[Citation, ...]:
                             paragraph=_positive_int(paragraph) if paragraph is not None else None,
                             preamble=preamble))
     return tuple(out)
-
-
-# --------------------------------------------------------------------------- numbers with units
-
-_CN_NUM_CHARS = "零〇○一二两三四五六七八九十百千万"
-_NUMBER = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?[万千百]?|[{_CN_NUM_CHARS}]+)"
-_MENTION_RE = re.compile(
-    rf"(?<![第{_CN_NUM_CHARS}\d.,])"
-    rf"(?:百分之(?P<pct>{_NUMBER})"
-    rf"|(?P<num>{_NUMBER})(?:个工作(?P<workday>日|天)|个?(?P<unit>小时|月|日|天|年|元|人(?!民)|%|倍)))")
-_DATE_RE = re.compile(  # dates are not amounts or time limits: 2021年1月22日, 二〇二一年, 三月五日
-    r"(?:\d{4}|[〇○零一二三四五六七八九]{4})年(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月"
-    r"(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})[日号])?)?"
-    r"|(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:\d{1,2}|[一二三四五六七八九十]{1,3})[日号]")
-_WHITESPACE = re.compile(r"\s+")
-_FULL_WIDTH = {**{0xFF10 + i: 0x30 + i for i in range(10)}, 0xFF05: 0x25, 0xFF0E: 0x2E}
-_MULTIPLIER = {"": 1, "百": 100, "千": 1000, "万": 10000}
-_UNIT = {"日": "日", "天": "日", "月": "个月", "年": "年", "元": "元", "人": "人", "%": "%", "倍": "倍",
-         "小时": "小时"}
-
-
-def cn_number(s: str) -> int | None:
-    """The value of a Chinese or Arabic numeral ("十五", "两千", "一百零三", "3000", "5万"), else None."""
-    s = s.strip().translate(_FULL_WIDTH).replace(",", "")
-    m = re.fullmatch(r"(\d+)([百千万]?)", s)
-    if m:
-        return int(m.group(1)) * _MULTIPLIER[m.group(2)]
-    if not s or s[0] == "万":
-        return None
-    try:
-        return cn_numeral_to_int(s)
-    except ValueError:
-        return None
-
-
-def _value(numeral: str) -> int | float | None:
-    m = re.fullmatch(r"(\d+(?:,\d{3})*\.\d+)([百千万]?)", numeral)
-    if not m:
-        return cn_number(numeral)
-    value = float(m.group(1).replace(",", "")) * _MULTIPLIER[m.group(2)]
-    return int(value) if value.is_integer() else value
-
-
-def _mentions(text: str) -> list[tuple[str, tuple[int | float, str]]]:
-    """(surface, (value, unit)) for every number with a unit in the text; dates are skipped."""
-    text = _DATE_RE.sub("|", _WHITESPACE.sub("", text).translate(_FULL_WIDTH))
-    out = []
-    for m in _MENTION_RE.finditer(text):
-        if m.group("pct"):
-            value, unit = _value(m.group("pct")), "%"
-        else:
-            value = _value(m.group("num"))
-            unit = "工作日" if m.group("workday") else _UNIT[m.group("unit")]
-        if value is not None:
-            out.append((m.group(0), (value, unit)))
-    return out
-
-
-def numbers_with_units(text: str) -> set[tuple[int | float, str]]:
-    """{(value, unit)}: 二百元 and 200元 -> (200, "元"); 十五日/15天 -> (15, "日"); 三个工作日 -> (3, "工作日");
-    六个月 -> (6, "个月"); 百分之三十/30% -> (30, "%"). Ordinals (第三人) and dates are not counted."""
-    return {key for _, key in _mentions(text)}
-
-
-# --------------------------------------------------------------------------- validation
-
-def _asserted_texts(q: QuestionSpec) -> list[str]:
-    """Texts whose numbers must occur in the cited articles: the stem, every option, blank variants and the
-    case reference answer. Deliberate distractors are reported too (as warnings), so a reviewer sees them."""
-    texts = [q.stem, *q.options]
-    if q.type == "blank":
-        texts += [v for variants in q.answer for v in variants]
-    elif q.type == "case":
-        texts.append(q.answer)
-    return texts
-
-
-def validate_bank(bank: BankSpec, article_text: Callable[[str, int], str | None],
-                  preamble_text: Callable[[str], str | None]) -> list[Issue]:
-    """Check a loaded bank against the law library (current versions) through the two lookups."""
-    issues: list[Issue] = []
-    cache: dict[tuple[str, int | None], str | None] = {}
-
-    def resolve(c: Citation) -> str | None:
-        k = (c.law, None if c.preamble else c.article)
-        if k not in cache:
-            cache[k] = preamble_text(c.law) if c.preamble else article_text(c.law, c.article)
-        return cache[k]
-
-    for q in bank.questions:
-        def error(message: str, q: QuestionSpec = q) -> None:
-            issues.append(Issue("error", bank.slug, q.key, message))
-
-        texts = []
-        for c in q.citations:
-            text = resolve(c)
-            if text is None and c.preamble:
-                # The data package lacks the Constitution's preamble until an official text is imported:
-                # the citation cannot be checked yet, but it is not wrong.
-                issues.append(Issue("warning", bank.slug, q.key,
-                                    f"法规库中尚未导入《{c.law}》的序言，暂无法核对（导入官方文本后即可核对）"))
-                continue
-            if text is None:
-                error(f"出处{c.label}在法规库的现行版本中不存在")
-                continue
-            if c.paragraph is not None:
-                count = sum(1 for kind, _, _ in split_paragraphs(text) if kind == "paragraph")
-                if c.paragraph > count:
-                    where = f"《{c.law}》序言" if c.preamble else Citation(c.law, c.article).label
-                    error(f"{where}只有{count}款，没有第{int_to_cn_numeral(c.paragraph)}款")
-            texts.append(text)
-        if not q.citations and not q.references:
-            error("没有出处：请填写 citations（所引条文）或 references（参考文件）")
-        if q.type == "blank":
-            squashed = [_WHITESPACE.sub("", t) for t in texts]
-            if not q.citations:
-                issues.append(Issue("warning", bank.slug, q.key, "填空题没有引用条文，无法核对答案"))
-            elif texts:
-                for variants in q.answer:
-                    canonical = _WHITESPACE.sub("", variants[0])
-                    if not any(canonical in t for t in squashed):
-                        error(f"填空答案“{variants[0]}”未出现在所引条文中")
-        if texts:
-            cited = set().union(*(numbers_with_units(t) for t in texts))
-            if any("工作日" in t for t in texts):   # e.g. 行政处罚法第八十五条: "三日"是指工作日
-                cited |= {(value, "工作日") for value, unit in cited if unit == "日"}
-            reported = set()
-            for text in _asserted_texts(q):
-                for surface, key in _mentions(text):
-                    if key not in cited and key not in reported:
-                        reported.add(key)
-                        issues.append(Issue("warning", bank.slug, q.key, f"数字“{surface}”未出现在所引条文中"))
-    return issues
-
-
-def validate_banks(banks: Iterable[BankSpec]) -> list[Issue]:
-    """Checks across banks: bank slugs and question keys are unique."""
-    issues: list[Issue] = []
-    slugs: set[str] = set()
-    owner: dict[str, str] = {}
-    for bank in banks:
-        if bank.slug in slugs:
-            issues.append(Issue("error", bank.slug, None, f"题库标识 {bank.slug} 重复"))
-        slugs.add(bank.slug)
-        for q in bank.questions:
-            if q.key in owner:
-                issues.append(Issue("error", bank.slug, q.key, f"试题编号 {q.key} 与题库 {owner[q.key]} 中的试题重复"))
-            else:
-                owner[q.key] = bank.slug
-    return issues
-
-
-def summary(banks: Iterable[BankSpec]) -> dict[str, dict[str, int]]:
-    """{"<slug>": {"single": n, "multiple": n, "judge": n, "blank": n, "case": n}}."""
-    out: dict[str, dict[str, int]] = {}
-    for bank in banks:
-        counts = out.setdefault(bank.slug, dict.fromkeys(TYPES, 0))
-        for q in bank.questions:
-            counts[q.type] = counts.get(q.type, 0) + 1
-    return out
-
-
-# --------------------------------------------------------------------------- dumping
-
-class _Flow(list):
-    """A list written in flow style: [a, b]."""
-
-
-class _FlowMap(dict):
-    """A mapping written in flow style: {law: 宪法, article: 1}."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow=False, indentless=False):
-        return super().increase_indent(flow, False)   # indent list items under their key
-
-    def ignore_aliases(self, data):
-        return True
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str):
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
-_Dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
-
-
-def _dump_citation(c: Citation) -> _FlowMap:
-    out = _FlowMap(law=c.law)
-    if c.preamble:
-        out["preamble"] = True
-    else:
-        out["article"] = c.article
-    if c.paragraph is not None:
-        out["paragraph"] = c.paragraph
-    return out
-
-
-def _dump_question(q: QuestionSpec) -> dict:
-    out: dict[str, Any] = {"key": q.key, "type": q.type, "stem": q.stem}
-    if q.type in ("single", "multiple"):
-        out["options"] = list(q.options)
-    out["answer"] = _Flow(_Flow(v) for v in q.answer) if q.type == "blank" else q.answer
-    if q.type == "case":
-        out["scoring_points"] = [
-            {"point": p.point, "score": int(p.score) if float(p.score).is_integer() else p.score}
-            for p in q.scoring_points]
-    out["explanation"] = q.explanation
-    out["citations"] = [_dump_citation(c) for c in q.citations] or _Flow()
-    out["difficulty"] = q.difficulty
-    out["tags"] = _Flow(q.tags)
-    if q.references:
-        out["references"] = _Flow(q.references)
-    out["status"] = q.status
-    return out
-
-
-def dump_bank(bank: BankSpec) -> str:
-    """The bank as a format-1 YAML file (block style, Chinese as is, fields in the README order)."""
-    data = {"format": bank.format, "bank": bank.slug, "title": bank.title, "course": bank.course,
-            "questions": [_dump_question(q) for q in bank.questions]}
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000,
-                     default_flow_style=False)

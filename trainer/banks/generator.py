@@ -6,7 +6,7 @@ a 填空 question (the number replaced by "____") and a 单选 question (the num
 right amount among three distractors of the same unit). The questions are drafts: the caller marks them
 as generated, and they are used in practice only unless a person promotes them.
 
-Number recognition is the one the bank validator uses (trainer.banks.bankfile), so every generated
+Number recognition is the one the bank validator uses (trainer.banks.numbers), so every generated
 question passes `validate_bank` against the same articles.
 """
 from __future__ import annotations
@@ -17,14 +17,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from trainer.banks.bankfile import (  # the validator's own number recognition, reused on purpose
-    _DATE_RE,
-    _FULL_WIDTH,
-    _MENTION_RE,
-    _UNIT,
-    _value,
-    Citation,
-    QuestionSpec,
+from trainer.banks.bankfile import Citation, QuestionSpec
+from trainer.banks.numbers import (  # the validator's own number recognition, reused on purpose
+    DATE_RE,
+    FULL_WIDTH,
+    MENTION_RE,
+    UNITS,
+    numeral_value,
 )
 from trainer.laws.parser import int_to_cn_numeral, split_paragraphs
 
@@ -67,12 +66,12 @@ class _Token:
 
 def _tokens(text: str) -> list[_Token]:
     """Numbers with units in the text, with positions; dates, ordinals (第三人) and 年度 are skipped."""
-    masked = _DATE_RE.sub(lambda m: "　" * len(m.group(0)), text.translate(_FULL_WIDTH))
+    masked = DATE_RE.sub(lambda m: "　" * len(m.group(0)), text.translate(FULL_WIDTH))
     out = []
-    for m in _MENTION_RE.finditer(masked):
+    for m in MENTION_RE.finditer(masked):
         group = "pct" if m.group("pct") else "num"
-        value = _value(m.group(group))
-        unit = "%" if group == "pct" else "工作日" if m.group("workday") else _UNIT[m.group("unit")]
+        value = numeral_value(m.group(group))
+        unit = "%" if group == "pct" else "工作日" if m.group("workday") else UNITS[m.group("unit")]
         if value is None or value <= 0 or (unit == "年" and text[m.end():m.end() + 1] == "度"):  # 上一年度
             continue
         out.append(_Token(m.start(), m.end(), text[m.start():m.end()], text[m.start(group):m.end(group)],

@@ -21,9 +21,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.banks.bankfile import (
-    BLANK_RE, KEY_RE, MAX_OPTIONS, MIN_OPTIONS, Citation, QuestionSpec, ScoringPoint, cn_number,
-)
+from trainer.banks.bankfile import BLANK_RE, KEY_RE, MAX_OPTIONS, MIN_OPTIONS, Citation, QuestionSpec, ScoringPoint
+from trainer.banks.numbers import cn_number
 from trainer.banks.types import LETTERS
 
 __all__ = [

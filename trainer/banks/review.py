@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from trainer import audit
 from trainer.auth.models import User
-from trainer.banks.bankfile import BankSpec, Issue, QuestionSpec, load_question, validate_bank
+from trainer.banks.bankfile import BankSpec, Issue, QuestionSpec, load_question
+from trainer.banks.validation import validate_bank
 from trainer.banks.models import Bank, Citation, Question, QuestionReview
 from trainer.banks.services import LawLookup, _new_question
 from trainer.db import utcnow

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from trainer import audit
 from trainer.banks.bankfile import (BankSpec, Citation as CitationSpec, Issue, QuestionSpec, ScoringPoint,
-                                    load_bank, validate_bank, validate_banks)
+                                    load_bank)
+from trainer.banks.validation import validate_bank, validate_banks
 from trainer.banks.models import Bank, Citation, Question
 from trainer.db import utcnow
 from trainer.laws.models import Article, Law

@@ -9,7 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainer.banks.bankfile import BankSpec, Issue, QuestionSpec, dump_bank, load_bank, validate_bank
+from trainer.banks.bankdump import dump_bank
+from trainer.banks.bankfile import BankSpec, Issue, QuestionSpec, load_bank
+from trainer.banks.validation import validate_bank
 from trainer.banks.models import Bank, Question
 from trainer.banks.services import LawLookup, export_bank, import_bank
 from trainer.laws.models import Law
