@@ -816,3 +816,33 @@ def test_monitor_filters_candidates_by_state(dbs, make_exam, make_user, admin, c
     assert listed("not_started") == [waiting.login]
     assert listed("submitted") == [done.login]
     assert len(listed("nonsense")) == 3
+
+
+def test_score_sheet_page_and_excel_export(dbs, make_exam, make_user, admin, client_for):
+    """The score sheet lists every invited candidate with the counted score and 合格 / 不合格 / 缺考 / 作答中;
+    the Excel export has the same rows with scores as numbers."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    good, poor, absent, busy = (make_user(role="staff", login=f"sc{n}") for n in range(1, 5))
+    exam = make_exam(users=[good, poor, absent, busy], sections=AUTO_ONLY)
+    for user, answer in ((good, _right), (poor, _other)):
+        c = client_for(user)
+        aid = _start(c, exam)
+        for item, q in _items(dbs, aid):
+            assert _save(c, aid, {"position": item.position, "seq": 1, "response": answer(q, item)}).status_code == 200
+        c.post(f"/exams/a/{aid}/submit")
+    _start(client_for(busy), exam)
+    a = client_for(admin)
+    text = " ".join(_text(a.get(f"/admin/exams/{exam.id}/scores")).split())
+    assert re.search(r"sc1 .*? 100\.0 合格", text) and re.search(r"sc2 .*? 0\.0 不合格", text)
+    assert re.search(r"sc3 .*? 缺考", text) and re.search(r"sc4 .*? 作答中", text)
+    resp = a.get(f"/admin/exams/{exam.id}/scores?format=xlsx")
+    assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(BytesIO(resp.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == ["序号", "工号", "姓名", "单位", "成绩", "结果"]
+    by_login = {r[1]: r for r in rows[1:]}
+    assert by_login["sc1"][4:6] == [100.0, "合格"] and by_login["sc2"][4:6] == [0.0, "不合格"]
+    assert by_login["sc3"][4:6] == [None, "缺考"] and by_login["sc4"][4:6] == [None, "作答中"]
+    assert isinstance(by_login["sc1"][7], (int, float)) and by_login["sc1"][6]

@@ -336,4 +336,31 @@ def scores(exam_id: int):
     finalise_expired_in_batches(exam_id=exam.id)
     rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
     counted = svc.counted_attempts(db.session, exam, [r.user.id for r in rows])
+    if request.args.get("format") == "xlsx":
+        return _scores_xlsx(exam, rows, counted)
     return render_template("exams/scores.html", exam=exam, rows=rows, counted=counted)
+
+
+def _scores_xlsx(exam: Exam, rows, counted):
+    from io import BytesIO
+
+    from flask import send_file
+
+    from trainer.reports.xlsx import DECIMAL, table_xlsx
+    data = []
+    for n, r in enumerate(rows, 1):
+        a = counted.get(r.user.id)
+        if a is not None:
+            result = "合格" if a.passed else "不合格"
+        elif r.state == "not_started":
+            result = "缺考"
+        else:
+            result = "待阅卷" if r.attempt and r.attempt.pending_manual else "作答中"
+        used = round((a.submitted_at - a.started_at).total_seconds() / 60, 1) if a and a.submitted_at else None
+        data.append([n, r.user.login, r.user.name, r.user.unit.name if r.user.unit else "",
+                     a.score_100 if a else None, result, _to_local(a.submitted_at).strftime("%Y-%m-%d %H:%M")
+                     if a and a.submitted_at else "", used, a.focus_events if a else None])
+    body = table_xlsx("成绩单", ["序号", "工号", "姓名", "单位", "成绩", "结果", "交卷时间", "用时（分钟）", "切屏次数"],
+                      data, {4: DECIMAL, 7: DECIMAL})
+    return send_file(BytesIO(body), as_attachment=True, download_name=f"成绩单_{exam.title}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
