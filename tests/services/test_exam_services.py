@@ -16,6 +16,8 @@ from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.banks.types import canonical_to_display, display_to_canonical
+from trainer.exams import invigilation
+from trainer.exams import results as exam_results
 from trainer.exams import services as svc
 from trainer.exams.models import Attempt, AttemptItem, Exam, ExamOverride, FocusEvent
 from trainer.security import visible_unit_ids
@@ -436,7 +438,7 @@ def test_override_extra_minutes_lengthen_the_deadline(dbs, exam, admin, candidat
     other = make_user()
     exam.invites.append(svc.ExamInvite(user_id=other.id))
     dbs.flush()
-    override = svc.set_override(dbs, admin, exam, candidate.id, extra_minutes=15, open_at=None, close_at=None)
+    override = invigilation.set_override(dbs, admin, exam, candidate.id, extra_minutes=15, open_at=None, close_at=None)
     assert override.extra_minutes == 15
     assert svc.aware(svc.start_attempt(dbs, candidate, exam, now=T0).deadline_at) == T0 + 75 * M
     assert svc.aware(svc.start_attempt(dbs, other, exam, now=T0).deadline_at) == T0 + 60 * M
@@ -448,7 +450,7 @@ def test_override_extra_minutes_lengthen_the_deadline(dbs, exam, admin, candidat
 def test_extend_time_moves_the_deadline_and_is_audited(dbs, exam, admin, candidate):
     """An invigilator's extension moves the stored deadline and leaves an audit row with old and new."""
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
-    svc.extend_time(dbs, admin, attempt, 10)
+    invigilation.extend_time(dbs, admin, attempt, 10)
     dbs.expire(attempt)
     assert svc.aware(attempt.deadline_at) == T0 + 70 * M
     [row] = audit_rows(dbs, "attempt.extend", attempt.id)
@@ -465,10 +467,10 @@ def test_extend_time_bounds_and_finished_attempts(dbs, exam, admin, candidate):
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
     for minutes in (0, 241):
         with pytest.raises(svc.ExamError, match="1–240"):
-            svc.extend_time(dbs, admin, attempt, minutes)
+            invigilation.extend_time(dbs, admin, attempt, minutes)
     svc.submit(dbs, attempt, now=T0 + M)
     with pytest.raises(svc.ExamError, match="已经提交"):
-        svc.extend_time(dbs, admin, attempt, 10)
+        invigilation.extend_time(dbs, admin, attempt, 10)
     assert audit_rows(dbs, "attempt.extend", attempt.id) == []
 
 
@@ -716,8 +718,8 @@ def test_case_answer_withholds_the_result(dbs, case_attempt):
     assert q.type == "case" and item.earned is None
     assert json.loads(item.response) == "依据第五十一条，可以适用简易程序。\n理由如下。"
     assert case_attempt.pending_manual == 1 and case_attempt.passed is None and case_attempt.score == 40
-    assert svc.review_level(dbs, exam, case_attempt, now=T0 + 6 * M) is None
-    assert svc.counted_attempt(dbs, exam, case_attempt.user_id) is None
+    assert exam_results.review_level(dbs, exam, case_attempt, now=T0 + 6 * M) is None
+    assert exam_results.counted_attempt(dbs, exam, case_attempt.user_id) is None
 
 
 def test_grade_item_bounds(dbs, case_attempt, admin):
@@ -725,7 +727,7 @@ def test_grade_item_bounds(dbs, case_attempt, admin):
     item, _ = items_of(dbs, case_attempt)[2]
     for points in (-1, 60.5):
         with pytest.raises(svc.ExamError, match="得分应在 0–60 之间"):
-            svc.grade_item(dbs, admin, item, points)
+            exam_results.grade_item(dbs, admin, item, points)
     assert item.earned is None and item.graded_by_id is None
     assert audit_rows(dbs, "attempt.grade") == []
 
@@ -735,12 +737,12 @@ def test_grade_item_completes_the_result_and_is_audited(dbs, case_attempt, admin
     records old and new."""
     exam = dbs.get(Exam, case_attempt.exam_id)
     item, _ = items_of(dbs, case_attempt)[2]
-    svc.grade_item(dbs, admin, item, 15, "  要点不全 ")
+    exam_results.grade_item(dbs, admin, item, 15, "  要点不全 ")
     assert item.earned == 15 and item.graded_by_id == admin.id and item.grader_comment == "要点不全"
     assert case_attempt.pending_manual == 0 and case_attempt.score == 55 and case_attempt.passed is False
-    assert svc.review_level(dbs, exam, case_attempt, now=T0 + 6 * M) == "full"
-    assert svc.counted_attempt(dbs, exam, case_attempt.user_id).id == case_attempt.id
-    svc.grade_item(dbs, admin, item, 30)
+    assert exam_results.review_level(dbs, exam, case_attempt, now=T0 + 6 * M) == "full"
+    assert exam_results.counted_attempt(dbs, exam, case_attempt.user_id).id == case_attempt.id
+    exam_results.grade_item(dbs, admin, item, 30)
     assert case_attempt.score == 70 and case_attempt.passed is True
     rows = audit_rows(dbs, "attempt.grade", case_attempt.id)
     assert [(r.detail_dict["old"], r.detail_dict["new"]) for r in rows] == [(None, 15.0), (15.0, 30.0)]
@@ -750,7 +752,7 @@ def test_grade_item_completes_the_result_and_is_audited(dbs, case_attempt, admin
 def test_person_grade_survives_regrading(dbs, case_attempt, admin):
     """Regrading the whole attempt keeps a person's grade."""
     item, _ = items_of(dbs, case_attempt)[2]
-    svc.grade_item(dbs, admin, item, 42)
+    exam_results.grade_item(dbs, admin, item, 42)
     svc.grade(dbs, case_attempt)
     assert item.earned == 42 and case_attempt.score == 82
 
@@ -761,7 +763,7 @@ def test_grade_item_refuses_automatically_graded_items(dbs, case_attempt, admin)
     assert q.type == "single"
     before = (item.earned, case_attempt.score)
     with pytest.raises(svc.ExamError, match="只有案例分析题需要人工评分"):
-        svc.grade_item(dbs, admin, item, 0)
+        exam_results.grade_item(dbs, admin, item, 0)
     assert (item.earned, case_attempt.score) == before and item.graded_by_id is None
     assert audit_rows(dbs, "attempt.grade") == []
 
@@ -772,7 +774,7 @@ def test_grade_item_refused_before_submit(dbs, make_exam, candidate, admin):
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
     item, _ = items_of(dbs, attempt)[2]
     with pytest.raises(svc.ExamError, match="尚未提交"):
-        svc.grade_item(dbs, admin, item, 10)
+        exam_results.grade_item(dbs, admin, item, 10)
 
 
 def test_empty_case_answer_earns_zero_without_grading(dbs, make_exam, candidate):
@@ -807,27 +809,27 @@ def test_release_immediate_review_levels(dbs, make_exam, candidate, review, afte
     """Immediate release: the score at once; right/wrong or full review only after close when so configured."""
     exam, attempt = _submitted(dbs, make_exam, candidate, release_policy="immediate", review_policy=review,
                                review_after_close=after_close)
-    assert svc.results_released(dbs, exam, now=DURING)
-    assert svc.review_level(dbs, exam, attempt, now=DURING) == during
-    assert svc.review_level(dbs, exam, attempt, now=AFTER) == after
+    assert exam_results.results_released(dbs, exam, now=DURING)
+    assert exam_results.review_level(dbs, exam, attempt, now=DURING) == during
+    assert exam_results.review_level(dbs, exam, attempt, now=AFTER) == after
 
 
 def test_release_after_close(dbs, make_exam, candidate):
     """After-close release: nothing before the exam closes, the configured level afterwards."""
     exam, attempt = _submitted(dbs, make_exam, candidate, release_policy="after_close", review_policy="full")
-    assert not svc.results_released(dbs, exam, now=DURING)
-    assert svc.review_level(dbs, exam, attempt, now=DURING) is None
-    assert svc.review_level(dbs, exam, attempt, now=T0 + 2 * H) == "full"
+    assert not exam_results.results_released(dbs, exam, now=DURING)
+    assert exam_results.review_level(dbs, exam, attempt, now=DURING) is None
+    assert exam_results.review_level(dbs, exam, attempt, now=T0 + 2 * H) == "full"
 
 
 def test_release_manual_is_audited(dbs, make_exam, candidate, admin):
     """Manual release: nothing until an admin releases (audited), even after close; then the configured level."""
     exam, attempt = _submitted(dbs, make_exam, candidate, release_policy="manual", review_policy="right_wrong",
                                review_after_close=False)
-    assert svc.review_level(dbs, exam, attempt, now=AFTER) is None
-    svc.release(dbs, admin, exam, now=DURING)
+    assert exam_results.review_level(dbs, exam, attempt, now=AFTER) is None
+    exam_results.release(dbs, admin, exam, now=DURING)
     assert svc.aware(exam.released_at) == DURING
-    assert svc.review_level(dbs, exam, attempt, now=DURING) == "right_wrong"
+    assert exam_results.review_level(dbs, exam, attempt, now=DURING) == "right_wrong"
     [row] = audit_rows(dbs, "exam.release", exam.id)
     assert row.actor_id == admin.id
 
@@ -836,18 +838,18 @@ def test_answers_stay_hidden_while_someone_may_still_sit(dbs, make_exam, candida
     """With review after close, answers stay hidden while a candidate's personal window (override) is still open."""
     late = make_user()
     exam = make_exam(users=[candidate, late], close_at=T0 + 2 * H, review_policy="full")
-    svc.set_override(dbs, admin, exam, late.id, extra_minutes=0, open_at=T0 + 24 * H, close_at=T0 + 26 * H)
+    invigilation.set_override(dbs, admin, exam, late.id, extra_minutes=0, open_at=T0 + 24 * H, close_at=T0 + 26 * H)
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
     svc.submit(dbs, attempt, now=T0 + 10 * M)
     assert svc.start_attempt(dbs, late, exam, now=T0 + 24 * H + M).submitted_at is None  # still sitting
-    assert svc.review_level(dbs, exam, attempt, now=T0 + 24 * H + 2 * M) == "score"
+    assert exam_results.review_level(dbs, exam, attempt, now=T0 + 24 * H + 2 * M) == "score"
 
 
 def test_open_attempt_has_no_review_level(dbs, make_exam, candidate):
     """While an attempt is open the candidate sees nothing of its result."""
     exam = make_exam(users=[candidate], review_after_close=False, review_policy="full")
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
-    assert svc.review_level(dbs, exam, attempt, now=T0 + M) is None
+    assert exam_results.review_level(dbs, exam, attempt, now=T0 + M) is None
 
 
 # ---- focus ------------------------------------------------------------------------------------------------
@@ -910,7 +912,7 @@ def test_monitor_rows_and_supervisor_scope(dbs, make_exam, make_unit, make_user)
     att_b1 = svc.start_attempt(dbs, b1, exam, now=T0)
     svc.submit(dbs, att_b1, now=T0 + 5 * M)
 
-    rows = svc.monitor(dbs, exam, None, now=T0 + 20 * M)
+    rows = invigilation.monitor(dbs, exam, None, now=T0 + 20 * M)
     by_login = {r.user.login: r for r in rows}
     assert set(by_login) == {"a1", "a2", "b1", "sup"}  # the supervisor is in unit A too
     assert (by_login["a1"].state, by_login["a1"].answered, by_login["a1"].total) == ("in_progress", 2, 10)
@@ -918,15 +920,15 @@ def test_monitor_rows_and_supervisor_scope(dbs, make_exam, make_unit, make_user)
     assert (by_login["a2"].state, by_login["a2"].attempt, by_login["a2"].seconds_left) == ("not_started", None, None)
     assert (by_login["b1"].state, by_login["b1"].total, by_login["b1"].seconds_left) == ("submitted", 10, None)
 
-    scoped = svc.monitor(dbs, exam, visible_unit_ids(dbs, supervisor), now=T0 + 20 * M)
+    scoped = invigilation.monitor(dbs, exam, visible_unit_ids(dbs, supervisor), now=T0 + 20 * M)
     assert {r.user.login for r in scoped} == {"a1", "a2", "sup"}
-    assert svc.monitor(dbs, exam, visible_unit_ids(dbs, a2), now=T0 + 20 * M) == []
+    assert invigilation.monitor(dbs, exam, visible_unit_ids(dbs, a2), now=T0 + 20 * M) == []
 
 
 def test_monitor_finalises_expired_attempts(dbs, exam, candidate):
     """Opening the monitor after a deadline finalises the attempt, shown as submitted."""
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
-    [row] = svc.monitor(dbs, exam, None, now=T0 + 2 * H)
+    [row] = invigilation.monitor(dbs, exam, None, now=T0 + 2 * H)
     assert row.state == "submitted"
     dbs.refresh(attempt)
     assert attempt.finalised_by == "timeout"
@@ -936,7 +938,7 @@ def test_allow_another_attempt(dbs, exam, candidate, admin):
     """An extra attempt lets a candidate who used up theirs start again (number 2), and is audited."""
     first = svc.start_attempt(dbs, candidate, exam, now=T0)
     svc.submit(dbs, first, now=T0 + M)
-    svc.allow_another_attempt(dbs, admin, exam, candidate.id, extra_minutes=5)
+    invigilation.allow_another_attempt(dbs, admin, exam, candidate.id, extra_minutes=5)
     override = svc.override_for(dbs, exam.id, candidate.id)
     assert (override.extra_attempts, override.extra_minutes) == (1, 5)
     second = svc.start_attempt(dbs, candidate, exam, now=T0 + 2 * M)
@@ -954,7 +956,7 @@ def test_set_override_window(dbs, make_exam, candidate, admin):
     exam = make_exam(users=[candidate], close_at=T0 + H)
     with pytest.raises(svc.ExamError, match="考试已经结束"):
         svc.start_attempt(dbs, candidate, exam, now=T0 + 25 * H)
-    svc.set_override(dbs, admin, exam, candidate.id, extra_minutes=0, open_at=T0 + 24 * H, close_at=T0 + 26 * H)
+    invigilation.set_override(dbs, admin, exam, candidate.id, extra_minutes=0, open_at=T0 + 24 * H, close_at=T0 + 26 * H)
     with pytest.raises(svc.ExamError, match="考试尚未开始"):
         svc.start_attempt(dbs, candidate, exam, now=T0 + 23 * H)
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0 + 25 * H + 30 * M)
@@ -965,9 +967,9 @@ def test_set_override_window(dbs, make_exam, candidate, admin):
 def test_set_override_validation(dbs, exam, candidate, admin):
     """Overrides refuse extra time outside 0–240 minutes and a personal window that ends before it starts."""
     with pytest.raises(svc.ExamError, match="0–240"):
-        svc.set_override(dbs, admin, exam, candidate.id, extra_minutes=241, open_at=None, close_at=None)
+        invigilation.set_override(dbs, admin, exam, candidate.id, extra_minutes=241, open_at=None, close_at=None)
     with pytest.raises(svc.ExamError, match="结束时间必须晚于开始时间"):
-        svc.set_override(dbs, admin, exam, candidate.id, extra_minutes=0, open_at=T0 + H, close_at=T0)
+        invigilation.set_override(dbs, admin, exam, candidate.id, extra_minutes=0, open_at=T0 + H, close_at=T0)
     assert svc.override_for(dbs, exam.id, candidate.id) is None
     assert audit_rows(dbs, "exam.override") == []
 
@@ -987,19 +989,19 @@ def _two_attempts(dbs, make_exam, candidate, counting: str) -> tuple[Exam, Attem
 def test_counted_attempt_best(dbs, make_exam, candidate):
     """Counting "best": the higher score counts even if it was the earlier attempt."""
     exam, first, _ = _two_attempts(dbs, make_exam, candidate, "best")
-    assert svc.counted_attempt(dbs, exam, candidate.id).id == first.id
+    assert exam_results.counted_attempt(dbs, exam, candidate.id).id == first.id
 
 
 def test_counted_attempt_last(dbs, make_exam, candidate):
     """Counting "last": the latest attempt counts even if it scored lower."""
     exam, _, second = _two_attempts(dbs, make_exam, candidate, "last")
-    assert svc.counted_attempt(dbs, exam, candidate.id).id == second.id
+    assert exam_results.counted_attempt(dbs, exam, candidate.id).id == second.id
 
 
 def test_counted_attempt_ignores_open_attempts(dbs, exam, candidate):
     """An attempt still in progress is not counted."""
     svc.start_attempt(dbs, candidate, exam, now=T0)
-    assert svc.counted_attempt(dbs, exam, candidate.id) is None
+    assert exam_results.counted_attempt(dbs, exam, candidate.id) is None
 
 
 def test_missed_or_failed_for_makeup(dbs, make_exam, make_user, admin):
@@ -1011,7 +1013,7 @@ def test_missed_or_failed_for_makeup(dbs, make_exam, make_user, admin):
     answer_all(dbs, passer, a, {p: right(q, i) for p, (i, q) in enumerate(items_of(dbs, a), 1)})
     svc.submit(dbs, a, now=T0 + 5 * M)
     svc.submit(dbs, svc.start_attempt(dbs, failer, exam, now=T0), now=T0 + 5 * M)
-    missed = svc.missed_or_failed(dbs, exam)
+    missed = exam_results.missed_or_failed(dbs, exam)
     assert missed == sorted([failer.id, absent.id])
     makeup, errors, _ = svc.save_exam(dbs, admin, exam_data(users=[dbs.get(type(admin), i) for i in missed],
                                                             makeup_of_id=exam.id, title="补考"))
@@ -1073,7 +1075,7 @@ def test_monitor_lists_the_latest_focus_events_with_times(dbs, exam, candidate):
     attempt = svc.start_attempt(dbs, candidate, exam, now=T0)
     for n in range(7):
         svc.record_focus(dbs, candidate, attempt.id, "hidden" if n % 2 else "blur", now=T0 + (n + 1) * M)
-    [row] = svc.monitor(dbs, exam, None, now=T0 + 10 * M)
+    [row] = invigilation.monitor(dbs, exam, None, now=T0 + 10 * M)
     assert row.attempt.focus_events == 7
     assert [(svc.aware(at), kind) for at, kind in row.focus] == [
         (T0 + 3 * M, "blur"), (T0 + 4 * M, "hidden"), (T0 + 5 * M, "blur"), (T0 + 6 * M, "hidden"), (T0 + 7 * M, "blur")]

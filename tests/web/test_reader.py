@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from trainer.laws.models import Law
-from trainer.study.models import Course, Module, ModuleProgress
+from trainer.study.models import Course, ModuleProgress
 
 LAW = "行政处罚法"
 ART33 = [

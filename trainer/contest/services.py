@@ -13,7 +13,7 @@ from trainer import audit
 from trainer.auth.models import Unit, User
 from trainer.contest import scoring
 from trainer.exams.models import Exam
-from trainer.exams.services import counted_attempts
+from trainer.exams.results import counted_attempts
 from trainer.practice.models import PracticeItem
 from trainer.reports.models import Drive
 from trainer.study.models import Course, Module, ModuleProgress

@@ -12,6 +12,8 @@ from trainer import db
 from trainer.auth.models import User
 from trainer.auth.services import unit_tree
 from trainer.banks.models import Question
+from trainer.exams import invigilation
+from trainer.exams import results as exam_results
 from trainer.exams import services as svc
 from trainer.exams.jobs import finalise_expired_in_batches
 from trainer.exams.forms import ExamForm, OverrideForm
@@ -149,7 +151,7 @@ def _edit(exam: Exam | None, makeup_of: Exam | None = None):
             entry.form.title.data, entry.form.type.data = section.get("title"), section.get("type")
             entry.form.count.data, entry.form.points.data = section.get("count"), section.get("points")
             entry.form.laws.data = section.get("laws") or []
-        ids = svc.missed_or_failed(db.session, makeup_of)
+        ids = exam_results.missed_or_failed(db.session, makeup_of)
         form.logins.data = "\n".join(db.session.scalars(select(User.login).where(User.id.in_(ids)))) if ids else ""
         form.units.data = []
     errors, warnings = [], []
@@ -220,7 +222,7 @@ def set_status(exam_id: int):
 def monitor(exam_id: int):
     exam = _exam_or_404(exam_id)
     finalise_expired_in_batches(exam_id=exam.id)
-    rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
+    rows = invigilation.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
     counts = {s: sum(1 for r in rows if r.state == s) for s in ("not_started", "in_progress", "submitted")}
     state = request.args.get("state", "")
     if state in counts:
@@ -244,14 +246,14 @@ def attempt_action(attempt_id: int, action: str):
     exam = db.session.get(Exam, attempt.exam_id)
     try:
         if action == "extend":
-            svc.extend_time(db.session, current_user, attempt, request.form.get("minutes", type=int) or 0)
+            invigilation.extend_time(db.session, current_user, attempt, request.form.get("minutes", type=int) or 0)
             message = "已延长作答时间。"
         elif action == "force-submit":
             if not svc.submit(db.session, attempt, by="invigilator", actor_id=current_user.id):
                 raise svc.ExamError("答卷已经提交。")
             message = "已收卷。"
         elif action == "another":
-            svc.allow_another_attempt(db.session, current_user, exam, attempt.user_id)
+            invigilation.allow_another_attempt(db.session, current_user, exam, attempt.user_id)
             message = "已允许再考一次。"
         else:
             abort(404)
@@ -274,7 +276,7 @@ def override(exam_id: int):
         try:
             if user is None:
                 raise svc.ExamError("工号不存在。")
-            svc.set_override(db.session, current_user, exam, user.id, extra_minutes=form.extra_minutes.data or 0,
+            invigilation.set_override(db.session, current_user, exam, user.id, extra_minutes=form.extra_minutes.data or 0,
                              open_at=_to_utc(form.open_at.data), close_at=_to_utc(form.close_at.data))
         except svc.ExamError as exc:
             db.session.rollback()
@@ -300,7 +302,7 @@ def grading(exam_id: int):
         try:
             if points is None:
                 raise svc.ExamError("请填写得分（数字）。")
-            svc.grade_item(db.session, current_user, item, points, request.form.get("comment", ""))
+            exam_results.grade_item(db.session, current_user, item, points, request.form.get("comment", ""))
         except svc.ExamError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -322,7 +324,7 @@ def grading(exam_id: int):
 @require_role("admin")
 def release(exam_id: int):
     exam = _exam_or_404(exam_id)
-    svc.release(db.session, current_user, exam)
+    exam_results.release(db.session, current_user, exam)
     db.session.commit()
     flash("成绩已公布。", "success")
     return redirect(url_for("exam_admin.detail", exam_id=exam.id))
@@ -334,8 +336,8 @@ def scores(exam_id: int):
     """A printable score sheet: each invited candidate's counted attempt."""
     exam = _exam_or_404(exam_id)
     finalise_expired_in_batches(exam_id=exam.id)
-    rows = svc.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
-    counted = svc.counted_attempts(db.session, exam, [r.user.id for r in rows])
+    rows = invigilation.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
+    counted = exam_results.counted_attempts(db.session, exam, [r.user.id for r in rows])
     if request.args.get("format") == "xlsx":
         return _scores_xlsx(exam, rows, counted)
     return render_template("exams/scores.html", exam=exam, rows=rows, counted=counted)

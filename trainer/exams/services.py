@@ -1,9 +1,10 @@
-"""Exam operations: set up exams, start attempts, save answers (the hot path), submit, finalise at the deadline,
-results per the release policy. Services flush; the caller commits once."""
+"""Exam operations: set up exams, start attempts, save answers (the hot path), submit, grade, finalise at the
+deadline. Results and release: exams.results; the monitor and per-candidate arrangements: exams.invigilation.
+Services flush; the caller commits once."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select, update
@@ -445,190 +446,6 @@ def record_focus(db: Session, user: User, attempt_id: int, kind: str, *, now: da
     return {"count": attempt.focus_events, "limit": exam.focus_limit, "action": action}
 
 
-# ---- results -----------------------------------------------------------------------------------------
-
-def effective_close(db: Session, exam: Exam) -> datetime:
-    """When nobody can sit the exam any more: the latest of its close time, any candidate's own window and any
-    open attempt's (possibly extended) deadline."""
-    latest = aware(exam.close_at)
-    for close_at in db.scalars(select(ExamOverride.close_at).where(ExamOverride.exam_id == exam.id,
-                                                                   ExamOverride.close_at.is_not(None))):
-        latest = max(latest, aware(close_at))
-    deadline = db.scalar(select(func.max(Attempt.deadline_at)).where(Attempt.exam_id == exam.id,
-                                                                     Attempt.submitted_at.is_(None)))
-    return max(latest, aware(deadline)) if deadline else latest
-
-
-def results_released(db: Session, exam: Exam, now: datetime | None = None) -> bool:
-    now = aware(now or now_utc())
-    if exam.release_policy == "immediate":
-        return True
-    if exam.release_policy == "after_close":
-        return now >= effective_close(db, exam)
-    return exam.released_at is not None
-
-
-def review_level(db: Session, exam: Exam, attempt: Attempt, now: datetime | None = None) -> str | None:
-    """What the candidate may see of a finished attempt: None (nothing yet), score, right_wrong, full. Answers
-    and explanations stay hidden while anyone may still sit the exam (review after close)."""
-    now = aware(now or now_utc())
-    if attempt.submitted_at is None or attempt.pending_manual or not results_released(db, exam, now):
-        return None
-    if exam.review_policy == "score":
-        return "score"
-    if exam.review_after_close and now < effective_close(db, exam):
-        return "score"
-    return exam.review_policy
-
-
-def counted_attempts(db: Session, exam: Exam, user_ids: list[int], *,
-                     submitted_by: datetime | None = None) -> dict[int, Attempt]:
-    """Each user's counted attempt (best or last, per the exam), finished and fully graded; with submitted_by,
-    as things stood at that moment (a frozen leaderboard)."""
-    by_user: dict[int, list[Attempt]] = {}
-    if not user_ids:
-        return {}
-    stmt = select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(user_ids),
-                                 Attempt.submitted_at.is_not(None), Attempt.pending_manual == 0)
-    if submitted_by is not None:
-        stmt = stmt.where(Attempt.submitted_at <= naive(submitted_by))
-    for a in db.scalars(stmt.order_by(Attempt.number)):
-        by_user.setdefault(a.user_id, []).append(a)
-    out = {}
-    for uid, attempts in by_user.items():
-        chosen = scoring.best_or_last([(a.number, a.score or 0.0) for a in attempts], exam.counting)
-        out[uid] = next(a for a in attempts if a.number == chosen[0])
-    return out
-
-
-def counted_attempt(db: Session, exam: Exam, user_id: int) -> Attempt | None:
-    return counted_attempts(db, exam, [user_id]).get(user_id)
-
-
-def release(db: Session, actor: User, exam: Exam, *, now: datetime | None = None) -> None:
-    exam.released_at = naive(aware(now or now_utc()))
-    audit.record(db, actor.id, "exam.release", "exam", exam.id)
-    db.flush()
-
-
-# ---- invigilation ------------------------------------------------------------------------------------
-
-def extend_time(db: Session, actor: User, attempt: Attempt, minutes: int) -> None:
-    if not 1 <= minutes <= 240:
-        raise ExamError("延长时间应在 1–240 分钟之间。")
-    if attempt.submitted_at is not None:
-        raise ExamError("答卷已经提交，不能延时。")
-    old = attempt.deadline_at
-    attempt.deadline_at = old + timedelta(minutes=minutes)
-    audit.record(db, actor.id, "attempt.extend", "attempt", attempt.id, minutes=minutes, old=old,
-                 new=attempt.deadline_at, user=attempt.user_id)
-    db.flush()
-
-
-def allow_another_attempt(db: Session, actor: User, exam: Exam, user_id: int, *, extra_minutes: int = 0) -> None:
-    override = override_for(db, exam.id, user_id)
-    if override is None:
-        override = ExamOverride(exam_id=exam.id, user_id=user_id, extra_minutes=0, extra_attempts=0)
-        db.add(override)
-    override.extra_attempts += 1
-    override.extra_minutes = max(override.extra_minutes, extra_minutes)
-    audit.record(db, actor.id, "exam.extra_attempt", "exam", exam.id, user=user_id,
-                 extra_attempts=override.extra_attempts)
-    db.flush()
-
-
-def set_override(db: Session, actor: User, exam: Exam, user_id: int, *, extra_minutes: int,
-                 open_at: datetime | None, close_at: datetime | None) -> ExamOverride:
-    if not 0 <= extra_minutes <= 240:
-        raise ExamError("额外时间应在 0–240 分钟之间。")
-    if open_at and close_at and aware(close_at) <= aware(open_at):
-        raise ExamError("个别考试窗口的结束时间必须晚于开始时间。")
-    override = override_for(db, exam.id, user_id)
-    if override is None:
-        override = ExamOverride(exam_id=exam.id, user_id=user_id, extra_minutes=0, extra_attempts=0)
-        db.add(override)
-    override.extra_minutes = extra_minutes
-    override.open_at = naive(open_at) if open_at else None
-    override.close_at = naive(close_at) if close_at else None
-    audit.record(db, actor.id, "exam.override", "exam", exam.id, user=user_id, extra_minutes=extra_minutes,
-                 open_at=open_at, close_at=close_at)
-    db.flush()
-    return override
-
-
-def grade_item(db: Session, actor: User, item: AttemptItem, points: float, comment: str = "") -> None:
-    """A person grades a case-analysis answer; the attempt's result is complete once nothing is pending."""
-    if db.get(Question, item.question_id).type != "case":
-        raise ExamError("只有案例分析题需要人工评分，其他题型由系统自动判分。")
-    if not 0 <= points <= item.points:
-        raise ExamError(f"得分应在 0–{item.points:g} 之间。")
-    attempt = item.attempt
-    if attempt.submitted_at is None:
-        raise ExamError("答卷尚未提交。")
-    old = item.earned
-    item.earned, item.graded_by_id, item.grader_comment = float(points), actor.id, (comment or "").strip() or None
-    db.flush()
-    grade(db, attempt)
-    audit.record(db, actor.id, "attempt.grade", "attempt", attempt.id, position=item.position, old=old,
-                 new=float(points))
-    db.flush()
-
-
-MONITOR_FOCUS_SHOWN = 5  # the latest focus events listed per candidate on the monitor
-
-
-@dataclass
-class MonitorRow:
-    user: User
-    attempt: Attempt | None
-    answered: int
-    total: int
-    state: str  # not_started | in_progress | submitted
-    seconds_left: int | None
-    focus: list[tuple[datetime, str]] = field(default_factory=list)  # the latest tab switches / focus losses
-
-
-def monitor(db: Session, exam: Exam, unit_ids: set[int] | None, *, now: datetime | None = None,
-            finalise: bool = True) -> list[MonitorRow]:
-    """Every invited candidate (within the viewer's units) with the state of their latest attempt. Attempts
-    past their deadline are finalised first (finalise=False: the caller did that, see exams.jobs)."""
-    now = aware(now or now_utc())
-    if finalise:
-        finalise_expired(db, now=now, exam_id=exam.id)
-    ids = invited_user_ids(db, exam)
-    users = list(db.scalars(select(User).where(User.id.in_(ids)).order_by(User.login)))
-    if unit_ids is not None:
-        users = [u for u in users if u.unit_id in unit_ids]
-    latest: dict[int, Attempt] = {}
-    for a in db.scalars(select(Attempt).where(Attempt.exam_id == exam.id).order_by(Attempt.number)):
-        latest[a.user_id] = a
-    answered = dict(db.execute(select(AttemptItem.attempt_id, func.count()).where(
-        AttemptItem.attempt_id.in_([a.id for a in latest.values()]), AttemptItem.response.is_not(None))
-        .group_by(AttemptItem.attempt_id)).all()) if latest else {}
-    totals = dict(db.execute(select(AttemptItem.attempt_id, func.count()).where(
-        AttemptItem.attempt_id.in_([a.id for a in latest.values()])).group_by(AttemptItem.attempt_id)).all()) \
-        if latest else {}
-    focus: dict[int, list[tuple[datetime, str]]] = {}
-    with_events = [a.id for a in latest.values() if a.focus_events]
-    if with_events:
-        for attempt_id, at, kind in db.execute(select(FocusEvent.attempt_id, FocusEvent.at, FocusEvent.kind)
-                                               .where(FocusEvent.attempt_id.in_(with_events))
-                                               .order_by(FocusEvent.at.desc())):
-            if len(focus.setdefault(attempt_id, [])) < MONITOR_FOCUS_SHOWN:
-                focus[attempt_id].append((at, kind))
-    rows = []
-    for u in users:
-        a = latest.get(u.id)
-        if a is None:
-            rows.append(MonitorRow(u, None, 0, 0, "not_started", None))
-        else:
-            state = "submitted" if a.submitted_at else "in_progress"
-            left = None if a.submitted_at else timing.seconds_left(now, aware(a.deadline_at))
-            rows.append(MonitorRow(u, a, answered.get(a.id, 0), totals.get(a.id, 0), state, left,
-                                   sorted(focus.get(a.id, []))))
-    return rows
-
-
 def exams_for(db: Session, user: User, *, now: datetime | None = None) -> list[tuple[Exam, str, list[Attempt]]]:
     """Published exams the user is invited to, with their window state and the user's attempts."""
     now = aware(now or now_utc())
@@ -642,12 +459,3 @@ def exams_for(db: Session, user: User, *, now: datetime | None = None) -> list[t
                                    .order_by(Attempt.number)))
         out.append((exam, timing.window_state(now, open_at, close_at), attempts))
     return out
-
-
-def missed_or_failed(db: Session, exam: Exam) -> list[int]:
-    """Candidates for a make-up exam: invited people who did not pass (or did not sit)."""
-    ids = invited_user_ids(db, exam)
-    passed_or_pending = set(db.scalars(select(Attempt.user_id).where(
-        Attempt.exam_id == exam.id, (Attempt.passed.is_(True)) | (Attempt.pending_manual > 0))))
-    return sorted(ids - passed_or_pending)
-

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from trainer import db
 from trainer.banks.models import Question
+from trainer.exams import results as exam_results
 from trainer.exams import services as svc
 from trainer.exams import timing
 from trainer.exams.models import Attempt, Exam
@@ -58,8 +59,8 @@ def exam(exam_id: int):
     return render_template("exams/exam.html", exam=exam, attempts=attempts, open_at=open_at, close_at=close_at,
                            state=timing.window_state(svc.now_utc(), open_at, close_at),
                            seconds_to_open=timing.seconds_left(svc.now_utc(), svc.aware(open_at)),
-                           allowed=svc.attempts_allowed(exam, override), released=svc.results_released(db.session, exam),
-                           level={a.id: svc.review_level(db.session, exam, a) for a in attempts})
+                           allowed=svc.attempts_allowed(exam, override), released=exam_results.results_released(db.session, exam),
+                           level={a.id: exam_results.review_level(db.session, exam, a) for a in attempts})
 
 
 @bp.route("/<int:exam_id>/start", methods=["POST"])
@@ -178,7 +179,7 @@ def result(attempt_id: int):
             svc.submit(db.session, attempt, by="timeout")
     if attempt.submitted_at is None:
         return redirect(url_for("exams.take", attempt_id=attempt.id))
-    level = svc.review_level(db.session, exam, attempt)
+    level = exam_results.review_level(db.session, exam, attempt)
     details = []
     sections = []
     if level in ("right_wrong", "full"):

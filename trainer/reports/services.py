@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from trainer.auth.models import Unit, User
 from trainer.exams.models import Attempt, AttemptItem, Exam
-from trainer.exams.services import counted_attempts, invited_user_ids
+from trainer.exams.results import counted_attempts
+from trainer.exams.services import invited_user_ids
 from trainer.practice.models import ArticleStat, PracticeItem, PracticeSession, ReviewCard
 from trainer.reports import statistics
 from trainer.security import visible_unit_ids
