@@ -59,7 +59,8 @@ def exam(exam_id: int):
     return render_template("exams/exam.html", exam=exam, attempts=attempts, open_at=open_at, close_at=close_at,
                            state=timing.window_state(svc.now_utc(), open_at, close_at),
                            seconds_to_open=timing.seconds_left(svc.now_utc(), svc.aware(open_at)),
-                           allowed=svc.attempts_allowed(exam, override), released=exam_results.results_released(db.session, exam),
+                           allowed=svc.attempts_allowed(exam, override),
+                           released=exam_results.results_released(db.session, exam),
                            level={a.id: exam_results.review_level(db.session, exam, a) for a in attempts})
 
 
