@@ -37,15 +37,24 @@ def start_finaliser(app, every: float = FINALISE_EVERY_SECONDS) -> threading.Thr
     return thread
 
 
+def waitress_options(platform: str = sys.platform) -> dict:
+    """waitress settings. Its event loop uses select() unless told to poll(): select() cannot watch a descriptor
+    numbered 1,024 or more on Linux (the server then dies at about a thousand connections), so POSIX systems
+    poll. Windows has no poll(), and Python's select() there takes at most 512 sockets: the limit is set below
+    that (waitress stops accepting at the limit instead of failing). waitress also counts its listening socket
+    and wake-up pipe among the connections."""
+    windows = platform == "win32"
+    return {"threads": 8, "connection_limit": 500 if windows else 1024, "asyncore_use_poll": not windows,
+            "backlog": 2048, "max_request_body_size": MAX_BODY_BYTES, "channel_timeout": 120, "ident": "trainer"}
+
+
 def serve_waitress(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from trainer import create_app
     app = create_app()
     start_finaliser(app)
-    # waitress counts its listening socket and wake-up pipe among the connections: 1,024 leaves room for 1,000+.
-    serve(app, host=host, port=port, threads=threads, connection_limit=1024, backlog=2048,
-          max_request_body_size=MAX_BODY_BYTES, channel_timeout=120, ident="trainer")
+    serve(app, host=host, port=port, **{**waitress_options(), "threads": threads})
 
 
 def serve_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
