@@ -514,3 +514,22 @@ def test_can_see_user(dbs, make_user, make_unit):
     assert can_see_user(dbs, staff, staff)
     assert not can_see_user(dbs, staff, inside)
     assert can_see_user(dbs, admin, inside) and can_see_user(dbs, admin, outside)
+
+
+def test_roster_hashes_prepared_outside_are_used(dbs, make_user, make_unit):
+    """A web import hashes the initial password before its write transaction: only new 工号 get a hash, each
+    with its own salt, and apply_roster stores those hashes (the password still works)."""
+    from werkzeug.security import check_password_hash
+
+    from trainer.auth.services import roster_password_hashes
+    unit = make_unit("预哈希中队")
+    old = make_user(login="ph-0001", unit=unit)
+    rows = [RosterRow(2, "ph-0001", "老人", unit.name, "staff", None),
+            RosterRow(3, "ph-0002", "新人甲", unit.name, "staff", None),
+            RosterRow(4, "ph-0003", "新人乙", unit.name, "staff", None)]
+    hashes = roster_password_hashes(dbs, rows, "Start1234")
+    assert sorted(hashes) == ["ph-0002", "ph-0003"] and hashes["ph-0002"] != hashes["ph-0003"]
+    assert apply_roster(dbs, None, rows, "Start1234", password_hashes=hashes)["created"] == 2
+    stored = dict(dbs.execute(select(User.login, User.password_hash).where(User.login.like("ph-%"))).all())
+    assert stored["ph-0002"] == hashes["ph-0002"] and stored["ph-0001"] == old.password_hash
+    assert check_password_hash(stored["ph-0003"], "Start1234")

@@ -181,6 +181,7 @@ def roster_import():
 
 @bp.route("/roster/confirm", methods=["POST"])
 @require_role("admin")
+@db.own_transactions
 def roster_confirm():
     """Write a previewed roster, all or nothing."""
     form = ConfirmForm()
@@ -195,13 +196,14 @@ def roster_confirm():
             for e in errors:
                 flash(e, "danger")
         return render_template("admin/roster_preview.html", preview=preview, existing=logins, confirm=form)
+    hashes = services.roster_password_hashes(db.session, preview.rows, form.password.data)  # slow, read-only
     try:
-        counts = services.apply_roster(db.session, current_user, preview.rows, form.password.data)
+        with db.write_transaction(db.session):
+            counts = services.apply_roster(db.session, current_user._get_current_object(), preview.rows,
+                                           form.password.data, password_hashes=hashes)
     except services.AccountError as exc:
-        db.session.rollback()
         flash(f"{exc} 未写入任何数据。", "danger")
         return render_template("admin/roster_preview.html", preview=preview, existing=logins, confirm=form)
-    db.session.commit()
     staging.discard(current_app.instance_path, form.token.data, "xlsx")
     flash(f"花名册已导入：新建 {counts['created']} 人，更新 {counts['updated']} 人，未变 {counts['unchanged']} 人。"
           "新账号首次登录须修改密码。", "success")
