@@ -39,7 +39,7 @@ def register_web(app: Flask) -> None:
             return None
 
     from trainer.banks.usage import register_answer_provider
-    from trainer.practice.services import answer_counts
+    from trainer.practice.progress import answer_counts
     register_answer_provider(answer_counts)
 
     tz = ZoneInfo(app.config["DISPLAY_TIMEZONE"])

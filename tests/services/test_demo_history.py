@@ -17,7 +17,8 @@ from trainer.demo import data
 from trainer.demo.history import WEAK_LAW, WEAK_UNIT, seed_history
 from trainer.demo.services import seed
 from trainer.practice.models import ArticleStat, PracticeItem, PracticeSession, ReviewCard
-from trainer.practice.services import daily_streak, local_day
+from trainer.practice.progress import daily_streak
+from trainer.practice.services import local_day
 from trainer.study.models import ModuleProgress
 
 NOW = datetime(2026, 3, 2, 4, 0)  # naive UTC: 12:00 in Shanghai

@@ -18,6 +18,7 @@ from trainer.banks.services import import_bank
 from trainer.banks.transfer import generate_for_law
 from trainer.banks.types import LETTERS, canonical_to_display
 from trainer.laws.models import Article, Chapter, Law
+from trainer.practice import progress as practice_progress
 from trainer.practice import services as svc
 from trainer.practice.models import ArticleStat, PracticeItem, PracticeSession, ReviewCard
 from trainer.practice.selection import shuffle_for
@@ -448,27 +449,27 @@ def _review_once(dbs, user, key, ok: bool, now):
 
 def test_a_wrong_answer_enters_the_mistake_book_due_today(dbs, bank, user):
     """A wrong answer creates a ReviewCard due later the same local day, counted by due_count."""
-    assert svc.due_count(dbs, user.id, now=T0) == 0
+    assert practice_progress.due_count(dbs, user.id, now=T0) == 0
     key = _wrong_once(dbs, user)
     card = card_of(dbs, user, key)
     end_of_day = naive(datetime(2026, 3, 3, 0, 0, tzinfo=LOCAL))
     assert naive(T0) < card.due_at < end_of_day
     assert (card.right_streak, card.lapses, card.removed_at) == (0, 1, None)
-    assert svc.due_count(dbs, user.id, now=T0) == 1
-    assert [q.key for _, q in svc.mistake_book(dbs, user.id)] == [key]
+    assert practice_progress.due_count(dbs, user.id, now=T0) == 1
+    assert [q.key for _, q in practice_progress.mistake_book(dbs, user.id)] == [key]
 
 
 def test_a_right_answer_outside_the_book_creates_no_card(dbs, bank, user, module4):
     """Right answers never put a question in the mistake book."""
     s = svc.start_module_quiz(dbs, user, module4, size=5, now=T0)
     answer_items(dbs, user, s, [True] * 5, T0)
-    assert counts(dbs, user)[1] == 0 and svc.due_count(dbs, user.id, now=T0) == 0
+    assert counts(dbs, user)[1] == 0 and practice_progress.due_count(dbs, user.id, now=T0) == 0
 
 
 def test_start_review_picks_the_card_due_today(dbs, bank, user):
     """Every card due_count reports as due today can be reviewed right away; only_due=False takes any card."""
     key = _wrong_once(dbs, user)
-    assert svc.due_count(dbs, user.id, now=T0) == 1
+    assert practice_progress.due_count(dbs, user.id, now=T0) == 1
     s = svc.start_review(dbs, user, now=T0)
     assert s.kind == "review" and [i.question_key for i in items(dbs, s)] == [key]
     assert s.param_dict["review_keys"] == [key]
@@ -485,12 +486,12 @@ def test_start_review_leaves_cards_due_on_a_later_day(dbs, bank, user):
     assert card.removed_at is None and card.right_streak == 2
     now = datetime.combine(card.due_at.replace(tzinfo=timezone.utc).astimezone(LOCAL).date(),
                            datetime.min.time(), LOCAL) - timedelta(hours=1)        # the evening before
-    assert svc.due_count(dbs, user.id, now=now) == 0
+    assert practice_progress.due_count(dbs, user.id, now=now) == 0
     with pytest.raises(svc.PracticeError, match="没有到期"):
         svc.start_review(dbs, user, now=now)
     assert [i.question_key for i in items(dbs, svc.start_review(dbs, user, now=now, only_due=False))] == [key]
     due_day = now + timedelta(hours=2)
-    assert svc.due_count(dbs, user.id, now=due_day) == 1
+    assert practice_progress.due_count(dbs, user.id, now=due_day) == 1
 
 
 def test_right_answers_in_review_push_due_later_then_master(dbs, bank, user):
@@ -507,10 +508,10 @@ def test_right_answers_in_review_push_due_later_then_master(dbs, bank, user):
         due = card.due_at
         if streak < 3:
             assert card.removed_at is None
-            assert [q.key for _, q in svc.mistake_book(dbs, user.id)] == [key]
+            assert [q.key for _, q in practice_progress.mistake_book(dbs, user.id)] == [key]
     assert card.removed_at == naive(now) and card.removed_reason == "mastered"
-    assert svc.mistake_book(dbs, user.id) == []
-    assert svc.due_count(dbs, user.id, now=now + timedelta(days=365)) == 0
+    assert practice_progress.mistake_book(dbs, user.id) == []
+    assert practice_progress.due_count(dbs, user.id, now=now + timedelta(days=365)) == 0
     with pytest.raises(svc.PracticeError):
         svc.start_review(dbs, user, now=now + timedelta(days=365), only_due=False)
 
@@ -549,19 +550,19 @@ def test_a_wrong_answer_in_review_resets_the_streak(dbs, bank, user):
 def test_user_removes_a_card(dbs, bank, user):
     """remove_card takes the question out of the book (reason 'user'); removing it again is refused."""
     key = _wrong_once(dbs, user)
-    svc.remove_card(dbs, user, key, now=T0 + timedelta(minutes=2))
+    practice_progress.remove_card(dbs, user, key, now=T0 + timedelta(minutes=2))
     card = card_of(dbs, user, key)
     assert card.removed_at == naive(T0 + timedelta(minutes=2)) and card.removed_reason == "user"
-    assert svc.mistake_book(dbs, user.id) == [] and svc.due_count(dbs, user.id, now=T0) == 0
+    assert practice_progress.mistake_book(dbs, user.id) == [] and practice_progress.due_count(dbs, user.id, now=T0) == 0
     with pytest.raises(svc.PracticeError, match="错题本中没有这道题"):
-        svc.remove_card(dbs, user, key, now=T0)
+        practice_progress.remove_card(dbs, user, key, now=T0)
 
 
 def test_another_user_cannot_remove_my_card(dbs, bank, user, make_user):
     """remove_card only looks in the acting user's own book."""
     key = _wrong_once(dbs, user)
     with pytest.raises(svc.PracticeError):
-        svc.remove_card(dbs, make_user(), key, now=T0)
+        practice_progress.remove_card(dbs, make_user(), key, now=T0)
     assert card_of(dbs, user, key).removed_at is None
 
 
@@ -586,7 +587,7 @@ def test_a_right_answer_outside_review_does_not_move_the_card(dbs, bank, user):
 def test_a_wrong_answer_brings_a_removed_card_back(dbs, bank, user):
     """A question removed from the book comes back (streak 0) when it is answered wrong again."""
     key = _wrong_once(dbs, user)
-    svc.remove_card(dbs, user, key, now=T0)
+    practice_progress.remove_card(dbs, user, key, now=T0)
     later = T0 + timedelta(days=2)
     q = dbs.scalar(select(Question).where(Question.key == key, Question.is_latest.is_(True)))
     law, number = sorted(cited_articles(q))[0]
@@ -595,7 +596,7 @@ def test_a_wrong_answer_brings_a_removed_card_back(dbs, bank, user):
     svc.answer(dbs, user, s.id, item.position, wrong(dbs, item), now=later)
     card = card_of(dbs, user, key)
     assert (card.removed_at, card.removed_reason, card.right_streak, card.lapses) == (None, None, 0, 2)
-    assert svc.due_count(dbs, user.id, now=later) == 1
+    assert practice_progress.due_count(dbs, user.id, now=later) == 1
 
 
 # ---- practice modes ----------------------------------------------------------------------------------
@@ -734,17 +735,17 @@ def test_daily_streak_counts_consecutive_finished_days(dbs, bank, user):
     for day in days:
         s = svc.start_daily(dbs, user, size=2, now=day)
         answer_items(dbs, user, s, [True, False], day + timedelta(minutes=5))
-        assert svc.daily_streak(dbs, user.id, now=day + timedelta(minutes=10)) == days.index(day) + 1
-    assert svc.daily_streak(dbs, user.id, now=datetime(2026, 3, 5, 8, 0, tzinfo=LOCAL)) == 3   # today not done yet
+        assert practice_progress.daily_streak(dbs, user.id, now=day + timedelta(minutes=10)) == days.index(day) + 1
+    assert practice_progress.daily_streak(dbs, user.id, now=datetime(2026, 3, 5, 8, 0, tzinfo=LOCAL)) == 3   # today not done yet
     unfinished = svc.start_daily(dbs, user, size=2, now=datetime(2026, 3, 5, 8, 0, tzinfo=LOCAL))
     answer_items(dbs, user, unfinished, [True], datetime(2026, 3, 5, 8, 1, tzinfo=LOCAL))
-    assert svc.daily_streak(dbs, user.id, now=datetime(2026, 3, 5, 20, 0, tzinfo=LOCAL)) == 3
-    assert svc.daily_streak(dbs, user.id, now=datetime(2026, 3, 6, 8, 0, tzinfo=LOCAL)) == 0  # 5th missed
+    assert practice_progress.daily_streak(dbs, user.id, now=datetime(2026, 3, 5, 20, 0, tzinfo=LOCAL)) == 3
+    assert practice_progress.daily_streak(dbs, user.id, now=datetime(2026, 3, 6, 8, 0, tzinfo=LOCAL)) == 0  # 5th missed
     # local days, not UTC days: 07:30 Shanghai on the 7th is still the 6th in UTC
     s = svc.start_daily(dbs, user, size=2, now=datetime(2026, 3, 7, 7, 30, tzinfo=LOCAL))
     answer_items(dbs, user, s, [True, True], datetime(2026, 3, 7, 7, 31, tzinfo=LOCAL))
-    assert svc.daily_streak(dbs, user.id, now=datetime(2026, 3, 7, 12, 0, tzinfo=LOCAL)) == 1
-    assert svc.daily_streak(dbs, user.id, now=datetime(2026, 3, 8, 12, 0, tzinfo=LOCAL)) == 1
+    assert practice_progress.daily_streak(dbs, user.id, now=datetime(2026, 3, 7, 12, 0, tzinfo=LOCAL)) == 1
+    assert practice_progress.daily_streak(dbs, user.id, now=datetime(2026, 3, 8, 12, 0, tzinfo=LOCAL)) == 1
 
 
 def test_generated_questions_appear_in_random_practice(dbs, user):
@@ -777,17 +778,17 @@ def _answer_article(dbs, user, number, pattern, now):
 
 def test_article_mastery_follows_the_answers(dbs, small_bank, user):
     """Per article: 3 right → mastered, 2 wrong → weak, 1 right → learning, unanswered → absent (none)."""
-    assert svc.article_mastery(dbs, user.id, LAW) == {}
+    assert practice_progress.article_mastery(dbs, user.id, LAW) == {}
     _answer_article(dbs, user, 33, [True, True, True], T0)
     _answer_article(dbs, user, 34, [False, False], T0)
     _answer_article(dbs, user, 32, [True], T0)
-    mastery = svc.article_mastery(dbs, user.id, LAW)
+    mastery = practice_progress.article_mastery(dbs, user.id, LAW)
     assert mastery == {33: "mastered", 34: "weak", 32: "learning"}
-    stats = svc.article_stats(dbs, user.id, LAW)
+    stats = practice_progress.article_stats(dbs, user.id, LAW)
     assert (stats[(LAW, 33)].answered, stats[(LAW, 33)].correct, stats[(LAW, 33)].recent) == (3, 3, "111")
     assert (stats[(LAW, 34)].answered, stats[(LAW, 34)].correct, stats[(LAW, 34)].recent) == (2, 0, "00")
     assert stats[(LAW, 33)].last_seen_at == naive(T0)
-    assert svc.article_mastery(dbs, user.id, "行政强制法") == {}
+    assert practice_progress.article_mastery(dbs, user.id, "行政强制法") == {}
 
 
 def test_recent_wrong_answers_make_a_mastered_article_weak(dbs, small_bank, user):
@@ -796,14 +797,14 @@ def test_recent_wrong_answers_make_a_mastered_article_weak(dbs, small_bank, user
     later = T0 + timedelta(days=3)
     s = svc.start_article(dbs, user, LAW, 33, size=3, now=later)
     answer_items(dbs, user, s, [False, False], later)
-    assert svc.article_mastery(dbs, user.id, LAW)[33] == "weak"
-    assert svc.article_stats(dbs, user.id, LAW)[(LAW, 33)].recent == "11100"
+    assert practice_progress.article_mastery(dbs, user.id, LAW)[33] == "weak"
+    assert practice_progress.article_stats(dbs, user.id, LAW)[(LAW, 33)].recent == "11100"
 
 
 def test_one_answer_counts_once_per_article(dbs, small_bank, user):
     """A question citing two paragraphs of the same article adds one answer to that article, not two."""
     _answer_article(dbs, user, 36, [True], T0)
-    stat = svc.article_stats(dbs, user.id, LAW)[(LAW, 36)]
+    stat = practice_progress.article_stats(dbs, user.id, LAW)[(LAW, 36)]
     assert (stat.answered, stat.correct, stat.recent) == (1, 1, "1")
 
 
@@ -813,9 +814,9 @@ def test_weakest_articles_lowest_accuracy_first(dbs, small_bank, user):
     _answer_article(dbs, user, 34, [False, False], T0)           # 0/2
     _answer_article(dbs, user, 35, [True, False], T0)            # 1/2
     _answer_article(dbs, user, 32, [False], T0)                  # 0/1: too few answers
-    weakest = svc.weakest_articles(dbs, user.id)
+    weakest = practice_progress.weakest_articles(dbs, user.id)
     assert [(s.law_short_title, s.article_number) for s in weakest] == [(LAW, 34), (LAW, 35), (LAW, 33)]
-    assert [s.article_number for s in svc.weakest_articles(dbs, user.id, limit=2)] == [34, 35]
+    assert [s.article_number for s in practice_progress.weakest_articles(dbs, user.id, limit=2)] == [34, 35]
 
 
 def test_accuracy_by_day_lists_the_last_30_local_days(dbs, small_bank, user):
@@ -825,7 +826,7 @@ def test_accuracy_by_day_lists_the_last_30_local_days(dbs, small_bank, user):
     _answer_article(dbs, user, 34, [True, False], now - timedelta(days=2))
     _answer_article(dbs, user, 35, [True, True], datetime(2026, 3, 20, 0, 30, tzinfo=LOCAL))  # 19th in UTC
     _answer_article(dbs, user, 32, [False], now - timedelta(hours=1))
-    series = svc.accuracy_by_day(dbs, user.id, days=30, now=now)
+    series = practice_progress.accuracy_by_day(dbs, user.id, days=30, now=now)
     assert len(series) == 30
     assert series[0][0] == datetime(2026, 2, 19).date() and series[-1][0] == datetime(2026, 3, 20).date()
     assert [d for d, _, _ in series] == sorted(d for d, _, _ in series)
@@ -833,19 +834,19 @@ def test_accuracy_by_day_lists_the_last_30_local_days(dbs, small_bank, user):
     assert by_day[datetime(2026, 3, 18).date()] == (1 + 1, 1)
     assert by_day[datetime(2026, 3, 20).date()] == (3, 2)
     assert sum(a for _, a, _ in series) == 5
-    assert svc.accuracy_by_day(dbs, user.id, days=7, now=now)[-1] == (datetime(2026, 3, 20).date(), 3, 2)
+    assert practice_progress.accuracy_by_day(dbs, user.id, days=7, now=now)[-1] == (datetime(2026, 3, 20).date(), 3, 2)
 
 
 def test_favourites_toggle(dbs, bank, user):
     """toggle_favorite adds then removes a question; an unknown key is refused."""
     key = "xzcf-0001"
-    assert svc.toggle_favorite(dbs, user, key) is True
-    assert [q.key for q in svc.favorites(dbs, user.id)] == [key]
-    assert svc.favorite_keys(dbs, user.id, [key, "xzcf-0002"]) == {key}
-    assert svc.toggle_favorite(dbs, user, key) is False
-    assert svc.favorites(dbs, user.id) == []
+    assert practice_progress.toggle_favorite(dbs, user, key) is True
+    assert [q.key for q in practice_progress.favorites(dbs, user.id)] == [key]
+    assert practice_progress.favorite_keys(dbs, user.id, [key, "xzcf-0002"]) == {key}
+    assert practice_progress.toggle_favorite(dbs, user, key) is False
+    assert practice_progress.favorites(dbs, user.id) == []
     with pytest.raises(svc.PracticeError, match="题目不存在"):
-        svc.toggle_favorite(dbs, user, "nope-0001")
+        practice_progress.toggle_favorite(dbs, user, "nope-0001")
 
 
 # ---- concurrent double submission -------------------------------------------------------------------

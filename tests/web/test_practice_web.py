@@ -17,6 +17,7 @@ from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.banks.types import LETTERS, canonical_to_display
 from trainer.db import utcnow
+from trainer.practice import progress as practice_progress
 from trainer.practice import services as svc
 from trainer.practice.models import Favorite, PracticeItem, PracticeSession, ReviewCard
 from trainer.study.models import ModuleProgress
@@ -316,7 +317,7 @@ def test_mistake_book_lists_the_wrong_question_and_removes_it(client, dbs, bank,
     q = dbs.get(Question, item.question_id)
     page = client.get("/practice/mistakes")
     assert q.stem in _text(page)
-    due = svc.due_count(dbs, staff.id)       # 1, unless the minute-long first step crosses local midnight
+    due = practice_progress.due_count(dbs, staff.id)       # 1, unless the minute-long first step crosses local midnight
     assert re.search(rf"今天到期\s*<strong>{due}</strong>", _html(page))
     assert f'action="/practice/mistakes/{q.key}/remove"' in _html(page)
     resp = client.post(f"/practice/mistakes/{q.key}/remove", follow_redirects=True)
@@ -364,7 +365,7 @@ def test_practice_index_shows_due_count_and_streak(client, dbs, bank, staff):
     for item in _items(dbs, s):
         svc.answer(dbs, staff, s.id, item.position, _wrong(dbs, item), now=earlier)
     dbs.commit()
-    assert svc.due_count(dbs, staff.id) == 2
+    assert practice_progress.due_count(dbs, staff.id) == 2
     page = _html(client.get("/practice/"))
     assert re.search(r'id="due-count">2<', page) and re.search(r'id="streak">连续 1 天<', page)
 
@@ -380,7 +381,7 @@ def test_home_page_shows_due_count_and_accuracy_chart(client, dbs, bank, staff):
     page = _html(client.get("/"))
     assert 'id="accuracy-chart"' in page and "还没有练习记录" not in page
     assert dbs.scalar(select(func.count()).select_from(ReviewCard).where(ReviewCard.user_id == staff.id)) == 1
-    assert re.search(rf'id="home-due"[^>]*>\s*{svc.due_count(dbs, staff.id)} 题', page)
+    assert re.search(rf'id="home-due"[^>]*>\s*{practice_progress.due_count(dbs, staff.id)} 题', page)
     assert re.search(r"<title>\d+月\d+日：2 题，答对 1</title>", page)
     assert page.count("<rect ") == 30
 
@@ -400,7 +401,7 @@ def test_reader_shows_mastery_badges_and_practises_one_article(client, dbs, bank
         assert any(c.law_short_title == LAW and c.article_number == 33 for c in q.citations)
     for position in (1, 2, 3):
         _post_answer(client, dbs, s, position, _right(dbs, _item(dbs, s, position)))
-    mastery = svc.article_mastery(dbs, staff.id, LAW)
+    mastery = practice_progress.article_mastery(dbs, staff.id, LAW)
     assert mastery[33] == "mastered"
     page = _html(client.get(MODULE_URL))
     assert 'data-mastery="mastered"' in _article_block(page, 33) and "已掌握" in _article_block(page, 33)

@@ -13,7 +13,7 @@ from trainer.exams import results as exam_results
 from trainer.exams import services as svc
 from trainer.exams import timing
 from trainer.exams.models import Attempt, Exam
-from trainer.practice.services import ShownQuestion
+from trainer.practice.shown import ShownQuestion
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 

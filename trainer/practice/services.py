@@ -1,24 +1,24 @@
-"""Practice operations: start a quiz of any mode, record answers with immediate feedback, keep the mistake book
-(FSRS), favourites, article statistics and sequential cursors. Services flush; callers commit."""
+"""Practice operations: start a quiz of any mode, record answers with immediate feedback (moving the mistake
+book's FSRS cards and the article statistics) and keep sequential cursors. What it adds up to (mistake book,
+favourites, mastery, streaks): practice.progress. Services flush; callers commit."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from trainer.auth.models import User
-from trainer.banks.models import TYPE_LABELS, Bank, Citation, Question
+from trainer.banks.models import Bank, Citation, Question
 from trainer.banks.types import ResponseError, display_to_canonical, get_type
 from trainer.db import utcnow
 from trainer.laws.models import Article, Chapter, Law
 from trainer.practice import scheduling
-from trainer.practice.models import (ArticleStat, Favorite, PracticeCursor, PracticeItem, PracticeSession,
-                                     ReviewCard)
+from trainer.practice.models import ArticleStat, PracticeCursor, PracticeItem, PracticeSession, ReviewCard
 from trainer.practice.selection import Candidate, filter_candidates, mix_daily, pick, shuffle_for
+from trainer.practice.shown import ShownQuestion, is_empty_response
 from trainer.study.models import Module, ModuleProgress
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -29,11 +29,11 @@ class PracticeError(ValueError):
     """A request that cannot be honoured; str() is a Chinese message. Nothing is recorded."""
 
 
-def _aware(dt: datetime) -> datetime:
+def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def _naive(dt: datetime) -> datetime:
+def naive(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
 
 
@@ -90,7 +90,7 @@ def _start(db: Session, user: User, kind: str, title: str, chosen: list[Candidat
         raise PracticeError("暂时没有可练习的题目。")
     session = PracticeSession(user_id=user.id, kind=kind, title=title, module_id=module.id if module else None,
                               params=json.dumps(params or {}, ensure_ascii=False), pass_mark=pass_mark,
-                              total=len(chosen), created_at=_naive(now or utcnow()))
+                              total=len(chosen), created_at=naive(now or utcnow()))
     db.add(session)
     db.flush()
     counts = dict(db.execute(select(Question.id, Question.options).where(
@@ -110,7 +110,7 @@ def start_module_quiz(db: Session, user: User, module: Module, *, size: int = 10
     pool = candidates(db, user.id, cond) if cond is not None else []
     if not pool:
         raise PracticeError(f"“{module.title}”还没有可用的测验题。")
-    chosen = pick(pool, size, seed=f"module:{user.id}:{module.id}:{_naive(now or utcnow()).isoformat()}")
+    chosen = pick(pool, size, seed=f"module:{user.id}:{module.id}:{naive(now or utcnow()).isoformat()}")
     return _start(db, user, "module", f"{module.course.title} · {module.title}", chosen, module=module,
                   pass_mark=pass_mark, now=now)
 
@@ -133,7 +133,7 @@ def start_random(db: Session, user: User, *, laws: list[str] = (), chapter_ids: 
                              difficulties=list(difficulties) or None)
     if not pool:
         raise PracticeError("没有符合筛选条件的题目，请放宽条件。")
-    chosen = pick(pool, size, seed=f"random:{user.id}:{_naive(now or utcnow()).isoformat()}")
+    chosen = pick(pool, size, seed=f"random:{user.id}:{naive(now or utcnow()).isoformat()}")
     return _start(db, user, "random", "随机练习", chosen, now=now,
                   params={"laws": list(laws), "chapters": list(chapter_ids), "types": list(types),
                           "difficulties": list(difficulties)})
@@ -146,7 +146,7 @@ def start_article(db: Session, user: User, law: str, number: int, *, size: int =
     if not pool:
         raise PracticeError("这一条还没有练习题。")
     from trainer.laws.parser import int_to_cn_numeral
-    chosen = pick(pool, size, seed=f"article:{user.id}:{law}:{number}:{_naive(now or utcnow()).isoformat()}")
+    chosen = pick(pool, size, seed=f"article:{user.id}:{law}:{number}:{naive(now or utcnow()).isoformat()}")
     return _start(db, user, "article", f"《{law}》第{int_to_cn_numeral(number)}条", chosen, now=now,
                   params={"law": law, "article": number})
 
@@ -193,7 +193,12 @@ def cursor_position(db: Session, user_id: int, scope: str) -> int:
 
 
 def local_day(now: datetime):
-    return _aware(now).astimezone(LOCAL).date()
+    return aware(now).astimezone(LOCAL).date()
+
+
+def end_of_local_day(now: datetime) -> datetime:
+    """The first moment of tomorrow (local time), in UTC."""
+    return datetime.combine(local_day(now) + timedelta(days=1), datetime.min.time(), LOCAL).astimezone(timezone.utc)
 
 
 def start_daily(db: Session, user: User, *, size: int = 10, now: datetime | None = None) -> PracticeSession:
@@ -208,7 +213,7 @@ def start_daily(db: Session, user: User, *, size: int = 10, now: datetime | None
         return existing
     due_order = list(db.scalars(select(ReviewCard.question_key).where(
         ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None),
-        ReviewCard.due_at < _naive(_end_of_local_day(_aware(now))))
+        ReviewCard.due_at < naive(end_of_local_day(aware(now))))
         .order_by(ReviewCard.due_at)))  # due today (as counted on the home page), most overdue first
     due_keys = set(due_order)
     pool = candidates(db, user.id)
@@ -225,7 +230,7 @@ def start_review(db: Session, user: User, *, size: int = 20, now: datetime | Non
     now = now or utcnow()
     stmt = select(ReviewCard.question_key).where(ReviewCard.user_id == user.id, ReviewCard.removed_at.is_(None))
     if only_due:  # due today, as the home page counts them
-        stmt = stmt.where(ReviewCard.due_at < _naive(_end_of_local_day(now)))
+        stmt = stmt.where(ReviewCard.due_at < naive(end_of_local_day(now)))
     keys = list(db.scalars(stmt.order_by(ReviewCard.due_at).limit(size)))
     if not keys:
         raise PracticeError("错题本里暂时没有到期需要复习的题目。")
@@ -235,86 +240,6 @@ def start_review(db: Session, user: User, *, size: int = 20, now: datetime | Non
 
 
 # ---- answering ---------------------------------------------------------------------------------------
-
-@dataclass
-class ShownQuestion:
-    """A question as one user sees it in one session: options in that session's order."""
-    item: PracticeItem
-    question: Question
-
-    @property
-    def type(self) -> str:
-        return self.question.type
-
-    @property
-    def type_label(self) -> str:
-        return TYPE_LABELS.get(self.question.type, self.question.type)
-
-    @property
-    def stem(self) -> str:
-        return self.question.stem
-
-    @property
-    def option_list(self) -> list[str]:
-        options = self.question.option_list
-        return [options[i] for i in self.item.order] if self.item.order else options
-
-    @property
-    def answer_value(self):
-        return self.question.answer_value
-
-    def to_display(self, canonical_letters: str) -> str:
-        from trainer.banks.types import canonical_to_display
-        return canonical_to_display(canonical_letters, self.item.order) if self.item.order else canonical_letters
-
-    @property
-    def correct_display(self) -> str:
-        """The correct answer as shown to this user (letters in displayed order, 正确/错误, blank texts)."""
-        answer = self.question.answer_value
-        if self.type in ("single", "multiple"):
-            return "".join(sorted(self.to_display(answer)))
-        if self.type == "judge":
-            return "正确" if answer else "错误"
-        if self.type == "blank":
-            return "；".join(v[0] for v in answer)
-        return answer
-
-    @property
-    def response_display(self) -> str | None:
-        if self.item.response is None:
-            return None
-        value = json.loads(self.item.response)
-        if self.type in ("single", "multiple"):
-            return "".join(sorted(self.to_display(value))) or "（未选）"
-        if self.type == "judge":
-            return "正确" if value else "错误"
-        if self.type == "blank":
-            return "；".join(value)
-        return value
-
-    @property
-    def response_value(self):
-        """The stored response in displayed form, to re-check the inputs on the page."""
-        if self.item.response is None:
-            return None
-        value = json.loads(self.item.response)
-        if self.type in ("single", "multiple"):
-            return self.to_display(value)
-        if self.type == "judge":
-            return "true" if value else "false"
-        return value
-
-
-def is_empty_response(raw) -> bool:
-    """No answer given: nothing, an empty string, or only empty blanks."""
-    if raw is None:
-        return True
-    if isinstance(raw, str):
-        return not raw.strip()
-    if isinstance(raw, (list, tuple)):
-        return not any(str(x).strip() for x in raw)
-    return False
-
 
 def session_for(db: Session, user: User, session_id: int) -> PracticeSession:
     session = db.get(PracticeSession, session_id)
@@ -331,7 +256,7 @@ def answer(db: Session, user: User, session_id: int, position: int, raw, *, now:
            remove_after: int = 3) -> ShownQuestion:
     """Grade and record one answer. Refuses (recording nothing) another user's session, a finished session,
     a question not in the session, an already answered question, and malformed responses."""
-    now = _naive(now or utcnow())
+    now = naive(now or utcnow())
     # Lock the session row (PostgreSQL) so a double submission waits and then sees the first answer; on SQLite
     # the caller's write transaction (BEGIN IMMEDIATE) does the same.
     session = db.scalar(select(PracticeSession).where(PracticeSession.id == session_id)
@@ -406,12 +331,12 @@ def _update_card(db: Session, user_id: int, key: str, correct: bool, now: dateti
     """Wrong answers enter the mistake book; answers in review move the card; enough right in a row in review
     take the question out of the book."""
     card = db.scalar(select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.question_key == key))
-    aware_now = _aware(now)
+    aware_now = aware(now)
     if card is None:
         if correct:
             return
         card_json, due = scheduling.review(None, False, aware_now)
-        db.add(ReviewCard(user_id=user_id, question_key=key, card=card_json, due_at=_naive(due), right_streak=0,
+        db.add(ReviewCard(user_id=user_id, question_key=key, card=card_json, due_at=naive(due), right_streak=0,
                           lapses=1, added_at=now, last_reviewed_at=now))
         return
     if card.removed_at is not None:
@@ -421,7 +346,7 @@ def _update_card(db: Session, user_id: int, key: str, correct: bool, now: dateti
     elif correct and not is_review:
         return  # a right answer outside review does not move the schedule
     card.card, due = scheduling.review(card.card, correct, aware_now)
-    card.due_at, card.last_reviewed_at = _naive(due), now
+    card.due_at, card.last_reviewed_at = naive(due), now
     if correct:
         card.right_streak += 1
         if card.right_streak >= remove_after:
@@ -446,115 +371,3 @@ def _finish(db: Session, session: PracticeSession, now: datetime) -> None:
             progress.best_score = max(progress.best_score or 0.0, score)
             if session.passed and progress.tested_at is None:
                 progress.tested_at = now
-
-
-# ---- mistake book, favourites ------------------------------------------------------------------------
-
-def _end_of_local_day(now: datetime) -> datetime:
-    return datetime.combine(local_day(now) + timedelta(days=1), datetime.min.time(), LOCAL).astimezone(timezone.utc)
-
-
-def due_count(db: Session, user_id: int, now: datetime | None = None) -> int:
-    """Cards due by the end of today (local time)."""
-    end = _end_of_local_day(_aware(now or utcnow()))
-    return db.scalar(select(func.count()).select_from(ReviewCard).where(
-        ReviewCard.user_id == user_id, ReviewCard.removed_at.is_(None), ReviewCard.due_at < _naive(end))) or 0
-
-
-def mistake_book(db: Session, user_id: int) -> list[tuple[ReviewCard, Question]]:
-    rows = db.execute(select(ReviewCard, Question).join(Question, and_(Question.key == ReviewCard.question_key,
-                                                                       Question.is_latest.is_(True)))
-                      .where(ReviewCard.user_id == user_id, ReviewCard.removed_at.is_(None))
-                      .order_by(ReviewCard.due_at)).all()
-    return [(card, q) for card, q in rows]
-
-
-def remove_card(db: Session, user: User, key: str, now: datetime | None = None) -> None:
-    card = db.scalar(select(ReviewCard).where(ReviewCard.user_id == user.id, ReviewCard.question_key == key,
-                                              ReviewCard.removed_at.is_(None)))
-    if card is None:
-        raise PracticeError("错题本中没有这道题。")
-    card.removed_at, card.removed_reason = _naive(now or utcnow()), "user"
-    db.flush()
-
-
-def toggle_favorite(db: Session, user: User, key: str) -> bool:
-    if db.scalar(select(Question.id).where(Question.key == key).limit(1)) is None:
-        raise PracticeError("题目不存在。")
-    fav = db.scalar(select(Favorite).where(Favorite.user_id == user.id, Favorite.question_key == key))
-    if fav is None:
-        db.add(Favorite(user_id=user.id, question_key=key))
-        db.flush()
-        return True
-    db.delete(fav)
-    db.flush()
-    return False
-
-
-def favorites(db: Session, user_id: int) -> list[Question]:
-    keys = select(Favorite.question_key).where(Favorite.user_id == user_id)
-    return list(db.scalars(select(Question).where(Question.key.in_(keys), Question.is_latest.is_(True))
-                           .order_by(Question.key)))
-
-
-def favorite_keys(db: Session, user_id: int, keys: list[str]) -> set[str]:
-    return set(db.scalars(select(Favorite.question_key).where(Favorite.user_id == user_id,
-                                                             Favorite.question_key.in_(keys))))
-
-
-# ---- mastery, streak, history ------------------------------------------------------------------------
-
-def article_stats(db: Session, user_id: int, law: str | None = None) -> dict[tuple[str, int], ArticleStat]:
-    stmt = select(ArticleStat).where(ArticleStat.user_id == user_id)
-    if law:
-        stmt = stmt.where(ArticleStat.law_short_title == law)
-    return {(s.law_short_title, s.article_number): s for s in db.scalars(stmt)}
-
-
-def article_mastery(db: Session, user_id: int, law: str) -> dict[int, str]:
-    from trainer.practice.mastery import mastery
-    return {n: mastery(s.answered, s.correct, s.recent_list) for (_, n), s in article_stats(db, user_id, law).items()}
-
-
-def weakest_articles(db: Session, user_id: int, limit: int = 10) -> list[ArticleStat]:
-    from trainer.practice.mastery import weakest
-    stats = article_stats(db, user_id)
-    keys = weakest([(k, s.answered, s.correct) for k, s in stats.items()], limit=limit)
-    return [stats[k] for k in keys]
-
-
-def daily_streak(db: Session, user_id: int, now: datetime | None = None) -> int:
-    from trainer.practice.mastery import streak
-    rows = db.scalars(select(PracticeSession.finished_at).where(
-        PracticeSession.user_id == user_id, PracticeSession.kind == "daily", PracticeSession.finished_at.is_not(None)))
-    return streak({local_day(r) for r in rows}, local_day(now or utcnow()))
-
-
-def accuracy_by_day(db: Session, user_id: int, days: int = 30, now: datetime | None = None) -> list[tuple]:
-    """[(date, answered, correct)] for the last `days` local days (days without answers included)."""
-    now = _aware(now or utcnow())
-    since = now - timedelta(days=days)
-    rows = db.execute(select(PracticeItem.answered_at, PracticeItem.is_correct).where(
-        PracticeItem.user_id == user_id, PracticeItem.answered_at >= _naive(since))).all()
-    per_day: dict = {}
-    for at, ok in rows:
-        d = local_day(at)
-        a, c = per_day.get(d, (0, 0))
-        per_day[d] = (a + 1, c + (1 if ok else 0))
-    today = local_day(now)
-    return [(d, *per_day.get(d, (0, 0))) for d in (today - timedelta(days=i) for i in range(days - 1, -1, -1))]
-
-
-def recent_sessions(db: Session, user_id: int, limit: int = 10) -> list[PracticeSession]:
-    return list(db.scalars(select(PracticeSession).where(PracticeSession.user_id == user_id)
-                           .order_by(PracticeSession.created_at.desc()).limit(limit)))
-
-
-def answer_counts(db: Session, question_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Usage provider for the bank pages: answered and correct per question version."""
-    rows = db.execute(select(PracticeItem.question_id, func.count(),
-                             func.sum(case((PracticeItem.is_correct.is_(True), 1), else_=0)))
-                      .where(PracticeItem.question_id.in_(question_ids), PracticeItem.answered_at.is_not(None))
-                      .group_by(PracticeItem.question_id))
-    return {qid: (int(n), int(c or 0)) for qid, n, c in rows}
-

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from trainer import db
 from trainer.banks.models import Bank
 from trainer.laws.services import current_laws
+from trainer.practice import progress as practice_progress
+from trainer.practice.shown import is_empty_response
 from trainer.practice import services as svc
 from trainer.study.models import Course, Module
 
@@ -35,10 +37,10 @@ def index():
     banks = list(db.session.scalars(select(Bank).order_by(Bank.slug)))
     return render_template(
         "practice/index.html", laws=laws, banks=banks,
-        due=svc.due_count(db.session, current_user.id), streak=svc.daily_streak(db.session, current_user.id),
-        weakest=svc.weakest_articles(db.session, current_user.id),
+        due=practice_progress.due_count(db.session, current_user.id), streak=practice_progress.daily_streak(db.session, current_user.id),
+        weakest=practice_progress.weakest_articles(db.session, current_user.id),
         cursors={b.slug: svc.cursor_position(db.session, current_user.id, f"bank:{b.slug}") for b in banks},
-        recent=svc.recent_sessions(db.session, current_user.id))
+        recent=practice_progress.recent_sessions(db.session, current_user.id))
 
 
 @bp.route("/module/<course_key>/<int:ordinal>", methods=["POST"])
@@ -146,7 +148,7 @@ def item(session_id: int, position: int):
     it = next((i for i in s.items if i.position == position), None) or abort(404)
     q = svc.shown(db.session, it)
     return render_template("practice/item.html", s=s, q=q, position=position,
-                           is_favorite=bool(svc.favorite_keys(db.session, current_user.id, [it.question_key])))
+                           is_favorite=bool(practice_progress.favorite_keys(db.session, current_user.id, [it.question_key])))
 
 
 @bp.route("/s/<int:session_id>/<int:position>", methods=["POST"])
@@ -155,7 +157,7 @@ def answer(session_id: int, position: int):
     raw = request.form.getlist("response")
     q_type = request.form.get("type")
     value = raw if q_type in ("multiple", "blank") else (raw[0] if raw else None)
-    if svc.is_empty_response(value):
+    if is_empty_response(value):
         flash("请先作答再提交。", "warning")
         return redirect(url_for("practice.item", session_id=session_id, position=position))
     try:
@@ -173,15 +175,15 @@ def answer(session_id: int, position: int):
 @bp.route("/mistakes")
 @login_required
 def mistakes():
-    return render_template("practice/mistakes.html", cards=svc.mistake_book(db.session, current_user.id),
-                           due=svc.due_count(db.session, current_user.id))
+    return render_template("practice/mistakes.html", cards=practice_progress.mistake_book(db.session, current_user.id),
+                           due=practice_progress.due_count(db.session, current_user.id))
 
 
 @bp.route("/mistakes/<key>/remove", methods=["POST"])
 @login_required
 def remove_mistake(key: str):
     try:
-        svc.remove_card(db.session, current_user, key)
+        practice_progress.remove_card(db.session, current_user, key)
     except svc.PracticeError as exc:
         return _fail(exc, url_for("practice.mistakes"))
     db.session.commit()
@@ -192,14 +194,14 @@ def remove_mistake(key: str):
 @bp.route("/favorites")
 @login_required
 def favorites():
-    return render_template("practice/favorites.html", questions=svc.favorites(db.session, current_user.id))
+    return render_template("practice/favorites.html", questions=practice_progress.favorites(db.session, current_user.id))
 
 
 @bp.route("/favorites/<key>", methods=["POST"])
 @login_required
 def toggle_favorite(key: str):
     try:
-        added = svc.toggle_favorite(db.session, current_user, key)
+        added = practice_progress.toggle_favorite(db.session, current_user, key)
     except svc.PracticeError as exc:
         return _fail(exc, url_for("practice.index"))
     db.session.commit()

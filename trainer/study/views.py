@@ -32,14 +32,14 @@ def home():
     if current_user.role == "supervisor":
         return redirect(url_for("supervisor.overview"))
     from trainer.exams.services import exams_for
-    from trainer.practice import services as practice
+    from trainer.practice import progress as practice_progress
     courses = services.list_courses(db.session)
-    series = practice.accuracy_by_day(db.session, current_user.id, days=30)
+    series = practice_progress.accuracy_by_day(db.session, current_user.id, days=30)
     return render_template("study/home.html", courses=courses,
                            progress=services.course_progress(db.session, current_user.id),
                            resume=services.continue_module(db.session, current_user.id),
-                           due=practice.due_count(db.session, current_user.id),
-                           streak=practice.daily_streak(db.session, current_user.id),
+                           due=practice_progress.due_count(db.session, current_user.id),
+                           streak=practice_progress.daily_streak(db.session, current_user.id),
                            series=series, practised=sum(a for _, a, _ in series),
                            exams=[(e, state, attempts) for e, state, attempts in exams_for(db.session, current_user)
                                   if state != "closed"])
@@ -71,7 +71,7 @@ def module(course_key: str, ordinal: int):
     modules = course.modules
     idx = modules.index(module)
     law = services.course_law(db.session, course)
-    from trainer.practice.services import article_mastery
+    from trainer.practice.progress import article_mastery
     return render_template(
         "study/module.html", course=course, module=module, law=law,
         mastery=article_mastery(db.session, current_user.id, law.short_title) if law else {},
