@@ -82,6 +82,21 @@ def redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+def database_for(args, tmp: Path):
+    """(url, backend, PostgreSQL server or None): a throw-away PostgreSQL with --postgres (stop it afterwards),
+    the --database-url given, or a fresh SQLite file in the temporary instance `tmp`."""
+    pg = None
+    if args.postgres:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from pg import PostgresServer
+        log("Starting a throw-away PostgreSQL server (tests/pg.py) …")
+        pg = PostgresServer().start()
+        url = pg.create_database("bench")
+    else:
+        url = args.database_url or "sqlite:///" + str(tmp / "trainer.db")
+    return url, url.split(":", 1)[0].split("+", 1)[0], pg
+
+
 # ---- preparing the database --------------------------------------------------------------------------
 
 @dataclass

@@ -128,15 +128,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="trainer-storm-"))
     pg = server = None
     try:
-        if args.postgres:
-            sys.path.insert(0, str(bc.ROOT / "tests"))
-            from pg import PostgresServer
-            log("Starting a throw-away PostgreSQL server (tests/pg.py) …")
-            pg = PostgresServer().start()
-            url = pg.create_database("bench")
-        else:
-            url = args.database_url or "sqlite:///" + str(tmp / "trainer.db")
-        backend = url.split(":", 1)[0].split("+", 1)[0]
+        url, backend, pg = bc.database_for(args, tmp)
         log(f"Instance {tmp}; database {bc.redact(url)}; RLIMIT_NOFILE {nofile}")
         log(f"Preparing ({args.candidates} candidates) …")
         prep = bc.prepare_database(url, args.candidates, [

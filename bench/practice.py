@@ -56,14 +56,19 @@ def log(msg: str = "") -> None:
 
 # ---- arguments ---------------------------------------------------------------------------------------
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_database_args(p: argparse.ArgumentParser) -> None:
+    """--database-url | --postgres (see bench_database)."""
     where = p.add_mutually_exclusive_group()
     where.add_argument("--database-url", help="an empty database to fill (default: a fresh SQLite file in a "
                                               "temporary directory, removed afterwards)")
     where.add_argument("--postgres", action="store_true",
                        help="start a throw-away PostgreSQL server (tests/pg.py) and use a database 'bench' on it")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_database_args(p)
     p.add_argument("--users", type=int, default=180, help="staff members with a practice history (default 180)")
     p.add_argument("--answers", type=int, default=2000, help="recorded answers per user (default 2000)")
     p.add_argument("--samples", type=int, default=200, help="timed requests per measurement (default 200)")

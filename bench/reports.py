@@ -74,11 +74,7 @@ log = practice_bench.log
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--database-url", help="an empty database to fill (default: a fresh SQLite file in a "
-                                              "temporary directory, removed afterwards)")
-    where.add_argument("--postgres", action="store_true",
-                       help="start a throw-away PostgreSQL server (tests/pg.py) and use a database 'bench' on it")
+    practice_bench.add_database_args(p)
     p.add_argument("--users", type=int, default=180, help="staff members with a history (default 180)")
     p.add_argument("--answers", type=int, default=2200, help="practice answers per user (default 2200)")
     p.add_argument("--exams", type=int, default=10, help="exams over the year, each sat by every user (default 10)")
