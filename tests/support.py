@@ -52,3 +52,11 @@ def bank_question_yaml(out: list[str], key: str, qtype: str, stem: str, answer, 
     if tags:
         out.append(f"    tags: [{', '.join(tags)}]")
     out.append("    status: published")
+
+
+def loaded_bank(text: str, filename: str):
+    """A bank file's BankSpec, failing the test with the loader's issues if it does not load."""
+    from trainer.banks.bankfile import load_bank
+    spec, issues = load_bank(text, filename)
+    assert spec is not None, [str(i) for i in issues]
+    return spec

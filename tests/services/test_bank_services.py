@@ -2,6 +2,7 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
+from support import loaded_bank
 from trainer.audit import AuditLog
 from trainer.banks import services
 from trainer.banks.bankdump import dump_bank
@@ -39,9 +40,7 @@ questions:
 
 
 def _spec(text=BANK):
-    spec, issues = load_bank(text, "test-bank.yaml")
-    assert spec is not None, issues
-    return spec
+    return loaded_bank(text, "test-bank.yaml")
 
 
 def test_import_is_idempotent_by_key(dbs):

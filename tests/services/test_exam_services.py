@@ -10,9 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from support import attempt_items, right_answer, wrong_answer
+from support import attempt_items, loaded_bank, right_answer, wrong_answer
 from trainer.audit import AuditLog
-from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.banks.types import canonical_to_display, display_to_canonical
@@ -70,9 +69,7 @@ def _bank_yaml() -> str:
 
 @functools.cache
 def _spec():
-    spec, issues = load_bank(_bank_yaml(), "exam-test.yaml")
-    assert spec is not None, [str(i) for i in issues]
-    return spec
+    return loaded_bank(_bank_yaml(), "exam-test.yaml")
 
 
 STANDARD = [  # 100 points

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from support import loaded_bank
 from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Citation, Question
 from trainer.banks.services import import_bank
@@ -63,9 +64,7 @@ questions:
 
 @functools.cache
 def _spec(name: str):
-    spec, issues = load_bank((BANKS / f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
-    assert spec is not None, issues
-    return spec
+    return loaded_bank((BANKS / f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
 
 
 @functools.cache

@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from support import bank_question_yaml
+from support import bank_question_yaml, loaded_bank
 from trainer.audit import AuditLog
-from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.banks.types import LETTERS, canonical_to_display
@@ -72,9 +71,7 @@ def _bank_yaml() -> str:
 
 @functools.cache
 def _spec():
-    spec, issues = load_bank(_bank_yaml(), "report-test.yaml")
-    assert spec is not None, [str(i) for i in issues]
-    return spec
+    return loaded_bank(_bank_yaml(), "report-test.yaml")
 
 
 SECTIONS = [{"title": "判断题", "type": "judge", "count": 4, "points": 20, "tags": [EXAM_TAG]},

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from support import PASSWORD, attempt_items, right_answer, wrong_answer
+from support import PASSWORD, attempt_items, loaded_bank, right_answer, wrong_answer
 from trainer import create_app
 from trainer.audit import AuditLog
 from trainer.banks.bankfile import load_bank
@@ -66,9 +66,7 @@ def _bank_yaml() -> str:
 
 @functools.cache
 def _spec():
-    spec, issues = load_bank(_bank_yaml(), "exam-web.yaml")
-    assert spec is not None, [str(i) for i in issues]
-    return spec
+    return loaded_bank(_bank_yaml(), "exam-web.yaml")
 
 
 @functools.cache

@@ -12,7 +12,6 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from trainer.banks.bankfile import load_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.banks.types import LETTERS, canonical_to_display
@@ -22,7 +21,7 @@ from trainer.practice import services as svc
 from trainer.practice.models import Favorite, PracticeItem, PracticeSession, ReviewCard
 from trainer.study.models import ModuleProgress
 
-from support import PASSWORD
+from support import PASSWORD, loaded_bank
 
 LAW = "行政处罚法"
 MODULE_URL = f"/courses/{LAW}/4"            # 第四章 行政处罚的管辖和适用
@@ -32,9 +31,7 @@ BANK_FILE = Path(__file__).resolve().parents[2] / "question_banks" / "xingzheng-
 
 @functools.cache
 def _spec():
-    spec, issues = load_bank(BANK_FILE.read_text(encoding="utf-8"), BANK_FILE.name)
-    assert spec is not None, issues
-    return spec
+    return loaded_bank(BANK_FILE.read_text(encoding="utf-8"), BANK_FILE.name)
 
 
 @pytest.fixture()
