@@ -82,6 +82,20 @@ def redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+def add_server_args(p) -> None:
+    """The options the storm and the crash test share: where the database is, which server, how it is started
+    (read by database_for and ServerProcess)."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="an empty database to prepare (default: a fresh SQLite file in "
+                                              "the temporary instance)")
+    where.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/pg.py)")
+    p.add_argument("--server", choices=("gunicorn", "waitress"), default=None,
+                   help="default: what `make run` uses (python -m trainer.serve without --server)")
+    p.add_argument("--plain-argv", action="store_true",
+                   help="start the server literally as `python -m trainer.serve …` (default: the same through "
+                        "runpy, without 'trainer.serve' in the command line, safe from others' pkill -f)")
+
+
 def database_for(args, tmp: Path):
     """(url, backend, PostgreSQL server or None): a throw-away PostgreSQL with --postgres (stop it afterwards),
     the --database-url given, or a fresh SQLite file in the temporary instance `tmp`."""

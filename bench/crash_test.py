@@ -59,11 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--candidates", type=int, default=100, help="(default 100)")
     p.add_argument("--laggards", type=int, default=10, help="candidates of the short exam who time out (10)")
     p.add_argument("--laggard-minutes", type=int, default=2, help="time limit of the short exam (2)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--database-url", help="an empty database to prepare (default: fresh SQLite)")
-    where.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/pg.py)")
-    p.add_argument("--server", choices=("gunicorn", "waitress"), default=None,
-                   help="default: what `make run` uses")
+    bc.add_server_args(p)
     p.add_argument("--think-min", type=float, default=1.0)
     p.add_argument("--think-max", type=float, default=3.0)
     p.add_argument("--change-share", type=float, default=0.2)
@@ -71,9 +67,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--downtime-max", type=float, default=2.0, help="seconds before the restart (0–2)")
     p.add_argument("--timeout", type=float, default=30.0, help="client timeout per request (30 s)")
     p.add_argument("--clock-tolerance", type=float, default=3.0, help="seconds (3)")
-    p.add_argument("--plain-argv", action="store_true",
-                   help="start the server literally as `python -m trainer.serve …` (default: the same through "
-                        "runpy, without 'trainer.serve' in the command line, safe from others' pkill -f)")
     p.add_argument("--seed", type=int, default=2027)
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)

@@ -61,21 +61,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--candidates", type=int, default=180, help="virtual candidates (default 180)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--database-url", help="an empty database to prepare (default: a fresh SQLite file in "
-                                              "the temporary instance)")
-    where.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/pg.py)")
-    p.add_argument("--server", choices=("gunicorn", "waitress"), default=None,
-                   help="default: what `make run` uses (python -m trainer.serve without --server)")
+    bc.add_server_args(p)
     p.add_argument("--think-min", type=float, default=2.0, help="seconds (default 2)")
     p.add_argument("--think-max", type=float, default=8.0, help="seconds (default 8)")
     p.add_argument("--change-share", type=float, default=0.2, help="share of answers changed later (0.2)")
     p.add_argument("--saturation-seconds", type=float, default=20.0, help="per saturation measurement (20)")
     p.add_argument("--saturation-clients", type=int, default=50, help="(default 50)")
     p.add_argument("--timeout", type=float, default=60.0, help="client timeout per request, seconds (60)")
-    p.add_argument("--plain-argv", action="store_true",
-                   help="start the server literally as `python -m trainer.serve …` (default: the same through "
-                        "runpy, without 'trainer.serve' in the command line, safe from others' pkill -f)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--keep", action="store_true", help="keep the temporary instance (database, server log)")
     args = p.parse_args(argv)

@@ -159,6 +159,23 @@ def make_user(dbs, make_unit):
 
 
 @pytest.fixture()
+def admin(make_user):
+    return make_user(role="admin")
+
+
+@pytest.fixture()
+def client_for(app):
+    """A test client logged in as the given user through the login form (one client per user, so several
+    people can act in one test)."""
+    def make(user, password: str = PASSWORD):
+        c = app.test_client()
+        resp = c.post("/login", data={"login": user.login, "password": password})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+        return c
+    return make
+
+
+@pytest.fixture()
 def login(client):
     """Log a user in through the real login form."""
     def do(user, password: str = PASSWORD):

@@ -60,3 +60,16 @@ def loaded_bank(text: str, filename: str):
     spec, issues = load_bank(text, filename)
     assert spec is not None, [str(i) for i in issues]
     return spec
+
+
+def page_text(resp) -> str:
+    """A response's page with tags dropped and entities decoded, for checking visible text."""
+    import html
+    import re
+    return html.unescape(re.sub(r"<[^>]+>", " ", resp.get_data(as_text=True)))
+
+
+def location_path(resp) -> str:
+    """The decoded path a redirect points to."""
+    from urllib.parse import unquote, urlsplit
+    return unquote(urlsplit(resp.headers["Location"]).path)

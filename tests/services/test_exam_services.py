@@ -97,11 +97,6 @@ def bank(dbs):
 
 
 @pytest.fixture()
-def admin(make_user):
-    return make_user(role="admin")
-
-
-@pytest.fixture()
 def candidate(make_user):
     return make_user(role="staff")
 

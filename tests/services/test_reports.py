@@ -86,11 +86,6 @@ def bank(dbs):
 
 
 @pytest.fixture()
-def admin(make_user):
-    return make_user(role="admin")
-
-
-@pytest.fixture()
 def course(dbs) -> Course:
     return dbs.scalar(select(Course).where(Course.key == LAW))
 

@@ -10,14 +10,13 @@ import json
 import re
 from datetime import timedelta, timezone
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from support import PASSWORD, attempt_items, loaded_bank, right_answer, wrong_answer
+from support import PASSWORD, attempt_items, loaded_bank, location_path, page_text, right_answer, wrong_answer
 from trainer import create_app
 from trainer.audit import AuditLog
 from trainer.banks.bankfile import load_bank
@@ -129,26 +128,11 @@ def exam(make_exam, candidate):
     return make_exam(users=[candidate])
 
 
-@pytest.fixture()
-def client_for(app):
-    def make(user):
-        c = app.test_client()
-        resp = c.post("/login", data={"login": user.login, "password": PASSWORD})
-        assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-        return c
-    return make
-
-
 def _html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def _text(resp) -> str:
-    return htmllib.unescape(re.sub(r"<[^>]+>", " ", _html(resp)))
-
-
-def _path(resp) -> str:
-    return unquote(urlsplit(resp.headers["Location"]).path)
+_text, _path = page_text, location_path
 
 
 def _start(c, exam) -> int:

@@ -3,11 +3,10 @@ refusals, the mistake book, favourites, the practice index, the home page chart 
 from __future__ import annotations
 
 import functools
-import html as htmllib
 import re
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from trainer.practice import services as svc
 from trainer.practice.models import Favorite, PracticeItem, PracticeSession, ReviewCard
 from trainer.study.models import ModuleProgress
 
-from support import PASSWORD, loaded_bank
+from support import PASSWORD, loaded_bank, location_path, page_text
 
 LAW = "行政处罚法"
 MODULE_URL = f"/courses/{LAW}/4"            # 第四章 行政处罚的管辖和适用
@@ -51,13 +50,7 @@ def _html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def _text(resp) -> str:
-    """The page with tags dropped and entities decoded, for checking visible text."""
-    return htmllib.unescape(re.sub(r"<[^>]+>", " ", _html(resp)))
-
-
-def _path(resp) -> str:
-    return unquote(urlsplit(resp.headers["Location"]).path)
+_text, _path = page_text, location_path
 
 
 def _latest_session(dbs, user) -> PracticeSession:

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from support import PASSWORD, bank_question_yaml, loaded_bank
+from support import bank_question_yaml, loaded_bank
 from trainer.banks.models import Question
 from trainer.banks.services import import_bank
 from trainer.banks.types import LETTERS, canonical_to_display
@@ -133,17 +133,6 @@ def site(dbs, make_unit, make_user):
     return s
 
 
-@pytest.fixture()
-def as_user(app):
-    """A logged-in test client for a user (one client per user, so several can be used in one test)."""
-    def do(user):
-        c = app.test_client()
-        resp = c.post("/login", data={"login": user.login, "password": PASSWORD})
-        assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-        return c
-    return do
-
-
 def report_urls(s) -> list[str]:
     return ["/reports/", "/reports/coverage", "/reports/units", "/reports/knowledge", f"/reports/people/{s.a1.id}",
             f"/reports/exams/{s.exam.id}", f"/reports/knowledge?user={s.a1.id}", f"/reports/coverage?unit={s.A1.id}"]
@@ -164,16 +153,16 @@ def test_anonymous_is_sent_to_login(client, site):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], url
 
 
-def test_staff_get_403_on_every_report_page_and_export(site, as_user):
+def test_staff_get_403_on_every_report_page_and_export(site, client_for):
     """Reports are for supervisors and admins: staff get 403, pages and exports alike."""
-    c = as_user(site.a1)
+    c = client_for(site.a1)
     for url in report_urls(site) + export_urls(site):
         assert c.get(url).status_code == 403, url
 
 
-def test_supervisor_opens_their_report_pages(site, as_user):
+def test_supervisor_opens_their_report_pages(site, client_for):
     """A supervisor gets 200 on the reports of their units and people."""
-    c = as_user(site.sup)
+    c = client_for(site.sup)
     for url in report_urls(site) + [f"/reports/people/{site.x1.id}", f"/reports/knowledge?unit={site.A1.id}"]:
         resp = c.get(url)
         assert resp.status_code == 200, url
@@ -185,30 +174,30 @@ def test_supervisor_opens_their_report_pages(site, as_user):
     "/reports/people/{y1}", "/reports/people/{y1}?format=xlsx", "/reports/knowledge?user={y1}",
     "/reports/knowledge?user={y1}&format=xlsx",
 ])
-def test_supervisor_gets_403_for_another_unit_and_its_people(site, as_user, url):
+def test_supervisor_gets_403_for_another_unit_and_its_people(site, client_for, url):
     """Another unit via ?unit=, another unit's person's record or knowledge: 403 (exports too)."""
-    c = as_user(site.sup)
+    c = client_for(site.sup)
     assert c.get(url.format(B=site.B.id, y1=site.y1.id)).status_code == 403
 
 
-def test_supervisor_pages_show_only_their_people(site, as_user):
+def test_supervisor_pages_show_only_their_people(site, client_for):
     """The coverage page of A's supervisor lists A's and A1's people, none of B's, and no B unit."""
-    html = as_user(site.sup).get("/reports/coverage").get_data(as_text=True)
+    html = client_for(site.sup).get("/reports/coverage").get_data(as_text=True)
     for name in ("甲学员一", "甲学员二", "甲一学员", "报表页面甲大队", "报表页面甲一中队"):
         assert name in html
     for name in ("乙学员一", "乙学员二", "报表页面乙大队"):
         assert name not in html
 
 
-def test_admin_sees_everyone(site, as_user):
+def test_admin_sees_everyone(site, client_for):
     """An admin's coverage page lists every unit's people."""
-    html = as_user(site.admin).get("/reports/coverage").get_data(as_text=True)
+    html = client_for(site.admin).get("/reports/coverage").get_data(as_text=True)
     assert "乙学员一" in html and "甲一学员" in html
 
 
-def test_unknown_exam_or_person(site, as_user):
+def test_unknown_exam_or_person(site, client_for):
     """An unknown exam is 404; an unknown person is refused like one out of scope."""
-    c = as_user(site.admin)
+    c = client_for(site.admin)
     assert c.get("/reports/exams/999999").status_code == 404
     assert c.get("/reports/people/99999999").status_code == 403
 
@@ -244,9 +233,9 @@ def _check_sheet(ws, url):
 
 
 @pytest.mark.parametrize("who", ["admin", "sup"])
-def test_every_export_is_a_proper_workbook(site, as_user, who):
+def test_every_export_is_a_proper_workbook(site, client_for, who):
     """Each export opens in openpyxl with a bold, frozen header row and numbers stored as numbers."""
-    c = as_user(getattr(site, who))
+    c = client_for(getattr(site, who))
     for url in export_urls(site):
         ws = _check_sheet(_workbook(c.get(url)), url)
         assert ws > 0, f"{url}: no numeric cell at all"
@@ -261,9 +250,9 @@ def _table(ws) -> list[dict]:
     return [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
-def test_people_export_values(site, as_user):
+def test_people_export_values(site, client_for):
     """人员明细: one row per person, modules studied and exam score as numbers, percentages formatted."""
-    c = as_user(site.admin)
+    c = client_for(site.admin)
     people = {r["工号"]: r for r in _table(_workbook(c.get("/reports/coverage?format=xlsx-people")))}
     assert set(people) == {"rwa1", "rwa2", "rwx1", "rwy1", "rwy2"}
     exam_col = "报表页面考试（成绩）"
@@ -279,27 +268,27 @@ def test_people_export_values(site, as_user):
     assert ws["D2"].number_format == "0.0%"
 
 
-def test_exported_last_activity_is_in_local_time(site, as_user):
+def test_exported_last_activity_is_in_local_time(site, client_for):
     """最近学习 in the people export is Shanghai time, as on the page (UTC is only for the database)."""
-    c = as_user(site.admin)
+    c = client_for(site.admin)
     expected = site.a1_last_activity.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
     people = {r["工号"]: r for r in _table(_workbook(c.get("/reports/coverage?format=xlsx-people")))}
     assert people["rwa1"]["最近学习"] == expected
 
 
-def test_export_keeps_text_that_looks_like_a_formula_as_is(site, as_user, make_user):
+def test_export_keeps_text_that_looks_like_a_formula_as_is(site, client_for, make_user):
     """A name starting with = or - is exported as that very text, stored as a string (never a formula)."""
     make_user(role="staff", unit=site.A, login="rwf1", name="=1+2")
     make_user(role="staff", unit=site.A, login="rwf2", name="-李四")
-    ws = _workbook(as_user(site.admin).get("/reports/coverage?format=xlsx-people"))
+    ws = _workbook(client_for(site.admin).get("/reports/coverage?format=xlsx-people"))
     cells = {row[0].value: row[1] for row in ws.iter_rows(min_row=2)}
     assert cells["rwf1"].data_type == "s" and cells["rwf2"].data_type == "s"
     assert (cells["rwf1"].value, cells["rwf2"].value) == ("=1+2", "-李四")
 
 
-def test_supervisor_exports_contain_nobody_of_another_unit(site, as_user):
+def test_supervisor_exports_contain_nobody_of_another_unit(site, client_for):
     """No login, name or unit of B appears in any of the supervisor's files."""
-    c = as_user(site.sup)
+    c = client_for(site.sup)
     for url in export_urls(site):
         text = " ".join(str(v) for v in _cells(_workbook(c.get(url))) if v is not None)
         for other in ("rwy1", "rwy2", "乙学员一", "乙学员二", "报表页面乙大队"):
@@ -310,28 +299,28 @@ def test_supervisor_exports_contain_nobody_of_another_unit(site, as_user):
     assert {r["工号"]: r["需督促"] for r in behind} == {"rwa2": "未学习、未参考", "rwx1": "未合格"}
 
 
-def test_supervisor_item_analysis_export_counts_their_attempts_only(site, as_user):
+def test_supervisor_item_analysis_export_counts_their_attempts_only(site, client_for):
     """The supervisor's item analysis is over A's and A1's two attempts; the admin's over all three."""
-    sup = _table(_workbook(as_user(site.sup).get(f"/reports/exams/{site.exam.id}?format=xlsx")))
-    adm = _table(_workbook(as_user(site.admin).get(f"/reports/exams/{site.exam.id}?format=xlsx")))
+    sup = _table(_workbook(client_for(site.sup).get(f"/reports/exams/{site.exam.id}?format=xlsx")))
+    adm = _table(_workbook(client_for(site.admin).get(f"/reports/exams/{site.exam.id}?format=xlsx")))
     assert {r["试题编号"] for r in sup} == set(ORDER)
     assert {r["作答次数"] for r in sup} == {2} and {r["作答次数"] for r in adm} == {3}
 
 
 # ---- leaderboard ------------------------------------------------------------------------------------------
 
-def test_staff_leaderboard_shows_my_rank(site, as_user):
+def test_staff_leaderboard_shows_my_rank(site, client_for):
     """/drive/ for a staff member: the drive, their rank (我的名次) and unit rank, the boards."""
-    resp = as_user(site.a1).get("/drive/")
+    resp = client_for(site.a1).get("/drive/")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "报表页面练兵" in html and "我的名次" in html and "我所在单位" in html
     assert 'id="people-board"' in html and 'id="unit-board"' in html
 
 
-def test_supervisor_leaderboard_has_no_personal_rank(site, as_user):
+def test_supervisor_leaderboard_has_no_personal_rank(site, client_for):
     """A supervisor is not on the board: no 我的名次 card."""
-    resp = as_user(site.sup).get("/drive/")
+    resp = client_for(site.sup).get("/drive/")
     assert resp.status_code == 200 and "我的名次" not in resp.get_data(as_text=True)
 
 
@@ -346,9 +335,9 @@ class _Refs(HTMLParser):
                 self.refs.append(value)
 
 
-def test_full_screen_leaderboard_has_no_external_references(site, as_user):
+def test_full_screen_leaderboard_has_no_external_references(site, client_for):
     """?full=1 renders a standalone page whose every src/href is local (no CDN, nothing off-site)."""
-    resp = as_user(site.a1).get(f"/drive/{site.drive.id}?full=1")
+    resp = client_for(site.a1).get(f"/drive/{site.drive.id}?full=1")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "单位排行" in html and "个人前十" in html and "报表页面练兵" in html
@@ -360,24 +349,24 @@ def test_full_screen_leaderboard_has_no_external_references(site, as_user):
     assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html.replace('http-equiv="refresh"', "")), \
         "an absolute URL in the page"
     for ref in parser.refs:
-        assert as_user(site.a1).get(ref.split("?")[0]).status_code == 200, ref
+        assert client_for(site.a1).get(ref.split("?")[0]).status_code == 200, ref
 
 
-def test_staff_see_the_frozen_board_and_supervisors_the_live_one(dbs, site, as_user):
+def test_staff_see_the_frozen_board_and_supervisors_the_live_one(dbs, site, client_for):
     """After freeze_at staff see the 封榜 notice and scores as of the freeze; supervisors the live board."""
     site.drive.freeze_at = (_now() - 200 * M).replace(tzinfo=None)   # before every attempt
     dbs.flush()
-    staff = as_user(site.a1).get("/drive/").get_data(as_text=True)
+    staff = client_for(site.a1).get("/drive/").get_data(as_text=True)
     assert "封榜" in staff
-    live = as_user(site.sup).get("/drive/").get_data(as_text=True)
+    live = client_for(site.sup).get("/drive/").get_data(as_text=True)
     assert "封榜" not in live
 
 
-def test_no_drive_page(as_user, make_user, dbs):
+def test_no_drive_page(client_for, make_user, dbs):
     """Without any drive the leaderboard says so."""
     if dbs.scalar(select(func.count()).select_from(Drive)):
         pytest.skip("a drive exists in this database")
-    resp = as_user(make_user(role="staff")).get("/drive/")
+    resp = client_for(make_user(role="staff")).get("/drive/")
     assert resp.status_code == 200 and "还没有设置练兵周期" in resp.get_data(as_text=True)
 
 
@@ -392,14 +381,14 @@ def _form(site, **changes) -> dict:
     return form
 
 
-def test_drive_settings_are_admin_only(site, as_user):
+def test_drive_settings_are_admin_only(site, client_for):
     """/admin/drives/ (GET and POST) is for admins: staff and supervisors get 403 and nothing is created."""
     for user in (site.a1, site.sup):
-        c = as_user(user)
+        c = client_for(user)
         assert c.get("/admin/drives/").status_code == 403
         assert c.get(f"/admin/drives/{site.drive.id}").status_code == 403
         assert c.post("/admin/drives/", data=_form(site)).status_code == 403
-    c = as_user(site.admin)
+    c = client_for(site.admin)
     assert c.get("/admin/drives/").status_code == 200
     assert c.get(f"/admin/drives/{site.drive.id}").status_code == 200
     assert c.get("/admin/drives/999999").status_code == 404
@@ -409,10 +398,10 @@ def _count(dbs) -> int:
     return dbs.scalar(select(func.count()).select_from(Drive))
 
 
-def test_drive_with_bad_weights_shows_the_error_and_writes_nothing(dbs, site, as_user):
+def test_drive_with_bad_weights_shows_the_error_and_writes_nothing(dbs, site, client_for):
     """Weights adding up to 110: the Chinese error is shown, no drive is created or changed."""
     before = _count(dbs)
-    c = as_user(site.admin)
+    c = client_for(site.admin)
     resp = c.post("/admin/drives/", data=_form(site, exam_weight="70"))
     assert resp.status_code == 200
     assert WEIGHT_ERROR in resp.get_data(as_text=True)
@@ -424,18 +413,18 @@ def test_drive_with_bad_weights_shows_the_error_and_writes_nothing(dbs, site, as
     assert dbs.get(Drive, site.drive.id).title == "报表页面练兵"
 
 
-def test_drive_with_a_malformed_date_shows_the_error(dbs, site, as_user):
+def test_drive_with_a_malformed_date_shows_the_error(dbs, site, client_for):
     """A date that is not 年-月-日: the form's Chinese error, nothing written."""
     before = _count(dbs)
-    resp = as_user(site.admin).post("/admin/drives/", data=_form(site, start_date="2026/03/01"))
+    resp = client_for(site.admin).post("/admin/drives/", data=_form(site, start_date="2026/03/01"))
     assert resp.status_code == 200 and "日期格式为 年-月-日" in resp.get_data(as_text=True)
     assert _count(dbs) == before
 
 
-def test_saving_a_drive(dbs, site, as_user):
+def test_saving_a_drive(dbs, site, client_for):
     """A valid form creates the drive and redirects to its settings page."""
     before = _count(dbs)
-    resp = as_user(site.admin).post("/admin/drives/", data=_form(site, freeze_at="2026-03-20T18:30"))
+    resp = client_for(site.admin).post("/admin/drives/", data=_form(site, freeze_at="2026-03-20T18:30"))
     assert resp.status_code == 302
     assert _count(dbs) == before + 1
     drive = dbs.scalar(select(Drive).where(Drive.title == "报表页面新周期"))
@@ -483,10 +472,10 @@ class _Controls(HTMLParser):
                 break
 
 
-def test_report_pages_hide_their_controls_in_print(site, as_user):
+def test_report_pages_hide_their_controls_in_print(site, client_for):
     """Every report page links the app stylesheet (with its @media print rules) and marks its export links, print
     buttons and filter forms d-print-none."""
-    c = as_user(site.admin)
+    c = client_for(site.admin)
     pages = ["/reports/coverage", "/reports/units", "/reports/knowledge", f"/reports/people/{site.a1.id}",
              f"/reports/exams/{site.exam.id}"]
     for url in pages:

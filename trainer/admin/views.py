@@ -180,8 +180,8 @@ def roster_import():
 
 
 @bp.route("/roster/confirm", methods=["POST"])
-@require_role("admin")
 @db.own_transactions
+@require_role("admin")
 def roster_confirm():
     """Write a previewed roster, all or nothing."""
     form = ConfirmForm()

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from trainer.exams.jobs import finalise_expired_in_batches
 from trainer.exams.forms import ExamForm, OverrideForm
 from trainer.exams.models import Attempt, AttemptItem, Exam
 from trainer.laws.services import current_laws
+from trainer.reports.xlsx import DECIMAL, table_xlsx
 from trainer.security import require_role, visible_unit_ids
 
 bp = Blueprint("exam_admin", __name__, url_prefix="/admin/exams")
@@ -95,13 +97,8 @@ def _data(form: ExamForm) -> tuple[svc.ExamData, list[str]]:
     if missing:
         errors.append("以下工号不存在：" + "、".join(missing[:20]))
     keys = [k for k in (form.fixed_keys.data or "").replace("，", " ").replace(",", " ").split() if k]
-    fixed: list[int] = []
-    per_type: dict[str, int] = {}
-    if keys:
-        fixed, key_errors = svc.fixed_ids_for_keys(db.session, list(dict.fromkeys(keys)))
-        errors.extend(key_errors[:20])
-        for qtype in db.session.scalars(select(Question.type).where(Question.id.in_(fixed))):
-            per_type[qtype] = per_type.get(qtype, 0) + 1
+    fixed, per_type, key_errors = svc.fixed_ids_for_keys(db.session, list(dict.fromkeys(keys)))
+    errors.extend(key_errors[:20])
     sections = []
     for i, entry in enumerate(form.sections, 1):
         f = entry.form
@@ -337,31 +334,13 @@ def scores(exam_id: int):
     exam = _exam_or_404(exam_id)
     finalise_expired_in_batches(exam_id=exam.id)
     rows = invigilation.monitor(db.session, exam, visible_unit_ids(db.session, current_user), finalise=False)
-    counted = exam_results.counted_attempts(db.session, exam, [r.user.id for r in rows])
-    if request.args.get("format") == "xlsx":
-        return _scores_xlsx(exam, rows, counted)
-    return render_template("exams/scores.html", exam=exam, rows=rows, counted=counted)
-
-
-def _scores_xlsx(exam: Exam, rows, counted):
-    from io import BytesIO
-
-    from flask import send_file
-
-    from trainer.reports.xlsx import DECIMAL, table_xlsx
-    data = []
-    for n, r in enumerate(rows, 1):
-        a = counted.get(r.user.id)
-        if a is not None:
-            result = "合格" if a.passed else "不合格"
-        elif r.state == "not_started":
-            result = "缺考"
-        else:
-            result = "待阅卷" if r.attempt and r.attempt.pending_manual else "作答中"
-        used = round((a.submitted_at - a.started_at).total_seconds() / 60, 1) if a and a.submitted_at else None
-        data.append([n, r.user.login, r.user.name, r.user.unit.name if r.user.unit else "",
-                     a.score_100 if a else None, result, _to_local(a.submitted_at).strftime("%Y-%m-%d %H:%M")
-                     if a and a.submitted_at else "", used, a.focus_events if a else None])
+    sheet = exam_results.score_sheet(db.session, exam, rows)
+    if request.args.get("format") != "xlsx":
+        return render_template("exams/scores.html", exam=exam, sheet=sheet)
+    data = [[n, s.user.login, s.user.name, s.user.unit.name if s.user.unit else "",
+             s.counted.score_100 if s.counted else None, s.result,
+             _to_local(s.counted.submitted_at).strftime("%Y-%m-%d %H:%M") if s.counted else "", s.minutes_used,
+             s.counted.focus_events if s.counted else None] for n, s in enumerate(sheet, 1)]
     body = table_xlsx("成绩单", ["序号", "工号", "姓名", "单位", "成绩", "结果", "交卷时间", "用时（分钟）", "切屏次数"],
                       data, {4: DECIMAL, 7: DECIMAL})
     return send_file(BytesIO(body), as_attachment=True, download_name=f"成绩单_{exam.title}.xlsx",

@@ -2,6 +2,7 @@
 manual grading of case analysis, and who needs a make-up exam. Services flush; the caller commits once."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -102,3 +103,32 @@ def missed_or_failed(db: Session, exam: Exam) -> list[int]:
     passed_or_pending = set(db.scalars(select(Attempt.user_id).where(
         Attempt.exam_id == exam.id, (Attempt.passed.is_(True)) | (Attempt.pending_manual > 0))))
     return sorted(ids - passed_or_pending)
+
+
+@dataclass
+class ScoreRow:
+    """One line of an exam's score sheet (page and Excel)."""
+    user: User
+    counted: Attempt | None   # the attempt that counts (best or last, finished and graded), if any
+    result: str               # 合格 / 不合格 / 缺考 / 待阅卷 / 作答中
+
+    @property
+    def minutes_used(self) -> float | None:
+        a = self.counted
+        return round((a.submitted_at - a.started_at).total_seconds() / 60, 1) if a and a.submitted_at else None
+
+
+def score_sheet(db: Session, exam: Exam, rows) -> list[ScoreRow]:
+    """The score sheet for the monitor rows given (invigilation.monitor, already scoped to the viewer)."""
+    counted = counted_attempts(db, exam, [r.user.id for r in rows])
+    out = []
+    for r in rows:
+        a = counted.get(r.user.id)
+        if a is not None:
+            result = "合格" if a.passed else "不合格"
+        elif r.state == "not_started":
+            result = "缺考"
+        else:
+            result = "待阅卷" if r.attempt and r.attempt.pending_manual else "作答中"
+        out.append(ScoreRow(r.user, a, result))
+    return out

@@ -110,11 +110,18 @@ class ExamData:
     fixed: tuple[int, ...] = ()  # a fixed paper: these question ids for everyone (order still shuffled)
 
 
-def fixed_ids_for_keys(db: Session, keys: list[str]) -> tuple[list[int], list[str]]:
-    """The current version of each question key (for a fixed paper), and a message per unusable key."""
-    rows = dict(db.execute(select(Question.key, Question.id).where(Question.key.in_(keys), *_pool_filter())).all())
+def fixed_ids_for_keys(db: Session, keys: list[str]) -> tuple[list[int], dict[str, int], list[str]]:
+    """For a fixed paper: the usable current version of each question key, how many of each type, and a message
+    per key that cannot be used."""
+    if not keys:
+        return [], {}, []
+    rows = {key: (qid, qtype) for key, qid, qtype in db.execute(
+        select(Question.key, Question.id, Question.type).where(Question.key.in_(keys), *_pool_filter()))}
+    per_type: dict[str, int] = {}
+    for _, qtype in rows.values():
+        per_type[qtype] = per_type.get(qtype, 0) + 1
     errors = [f"题目编号 {k} 不存在，或不是已发布的可用于考试的题目。" for k in keys if k not in rows]
-    return [rows[k] for k in keys if k in rows], errors
+    return [rows[k][0] for k in keys if k in rows], per_type, errors
 
 
 def check_exam(db: Session, data: ExamData) -> tuple[list[str], list[str]]:
